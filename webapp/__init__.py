@@ -1,0 +1,74 @@
+"""Uppföljning: the annual follow-up of regional action plans."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from webapp.config import Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config()
+    config.check()
+    app = Flask(__name__, instance_path=config.INSTANCE_PATH)
+    app.config.from_mapping(config.as_mapping())
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from webapp import models  # noqa: F401  (register the tables with the metadata)
+    from webapp.celery_setup import celery_init_app
+    from webapp.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "sv",
+                   timezone_selector=lambda: "Europe/Stockholm")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Logga in för att fortsätta."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):  # type: ignore[no-untyped-def]
+        from webapp.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    celery_init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.views import admin, auth, main, reports, respond, review
+
+    for module in (auth, main, respond, review, admin, reports):
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from webapp.views.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from webapp.views.helpers import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from webapp.cli import register
+
+    register(app)

@@ -1,0 +1,77 @@
+"""Flask commands for operators: seed-demo, create-admin, import-plan, compile-report."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from webapp.extensions import db
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+    def seed_demo(if_empty: bool) -> None:
+        """Load Region Örebro län's default data, demo users and a demo round."""
+        from webapp.services import demo
+
+        if demo.is_seeded():
+            if if_empty:
+                click.echo("Databasen har redan data; demodata läses inte in igen.")
+                return
+            raise click.ClickException("Databasen har redan användare. Använd en tom databas.")
+        users = demo.seed()
+        db.session.commit()
+        click.echo("Demodata inläst. Logga in på http://127.0.0.1:5000 med:")
+        for user in users:
+            orgs = f" ({', '.join(user.organisations)})" if user.organisations else ""
+            click.echo(f"  {user.role.label:<14} {user.email:<24} lösenord: {demo.DEMO_PASSWORD}{orgs}")
+
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt="E-postadress")
+    @click.option("--name", prompt="Namn")
+    @click.password_option("--password", prompt="Lösenord")
+    def create_admin(email: str, name: str, password: str) -> None:
+        """Create an administrator account."""
+        from webapp.models import Role
+        from webapp.services.demo import create_user
+
+        if len(password) < 12:
+            raise click.ClickException("Lösenordet måste ha minst 12 tecken.")
+        create_user(email, name, Role.ADMIN, password)
+        db.session.commit()
+        click.echo(f"Administratören {email} är skapad.")
+
+    @app.cli.command("import-plan")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_plan(path: Path) -> None:
+        """Load plans, focus areas, sub-goals and organisations from a YAML file."""
+        from webapp.services import ServiceError, plan_import
+
+        try:
+            counts = plan_import.load_file(path)
+        except ServiceError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from error
+        db.session.commit()
+        click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+    @app.cli.command("compile-report")
+    @click.argument("round_id", type=int)
+    @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--dnr", default=None, help="Registry number (diarienummer) for the cover.")
+    def compile_report(round_id: int, out: Path, dnr: str | None) -> None:
+        """Build the report of a round synchronously with the worker's builder (no job row)."""
+        from webapp.models import ReportJob, Round
+        from worker.report.builder import build_docx
+        from worker.report.collect import collect
+
+        rnd = db.session.get(Round, round_id)
+        if rnd is None:
+            raise click.ClickException(f"Omgång {round_id} finns inte.")
+        job = ReportJob(round=rnd, registry_number=dnr)  # transient: never added or saved
+        content = build_docx(collect(job))
+        db.session.rollback()
+        out.write_bytes(content)
+        click.echo(f"{out} ({len(content)} byte)")

@@ -1,0 +1,89 @@
+"""Settings from environment variables.
+
+The defaults run the embedded setup: a SQLite file and kombu's filesystem transport, so a
+fresh machine needs neither PostgreSQL nor Redis. Production sets DATABASE_URL and
+CELERY_BROKER_URL (see docker-compose.yml).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    def __init__(self, **overrides: object) -> None:
+        instance = Path(os.environ.get("UPPFOLJNING_INSTANCE", DEFAULT_INSTANCE))
+        self.INSTANCE_PATH = str(instance)
+        self.ENV_NAME = os.environ.get("UPPFOLJNING_ENV", "development")
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'uppfoljning.sqlite'}"
+        )
+        # pre_ping: a restarted PostgreSQL must not fail the next request with a dead connection.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.WTF_CSRF_TIME_LIMIT = None  # a form left open for hours must still submit
+        self.BABEL_DEFAULT_LOCALE = "sv"
+        self.BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+        self.REPORT_AUTHOR = os.environ.get("REPORT_AUTHOR", "Område välfärd och folkhälsa")
+
+        broker_dir = instance / "broker"
+        broker_url = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+        celery: dict[str, object] = {
+            "broker_url": broker_url,
+            # The database is the truth about jobs; Celery results are never read.
+            "task_ignore_result": True,
+            "task_serializer": "json",
+            "accept_content": ["json"],
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "task_default_queue": os.environ.get("CELERY_QUEUE", "uppfoljning"),
+            "broker_connection_retry_on_startup": True,
+            "timezone": "Europe/Stockholm",
+            "beat_schedule": {
+                "requeue-pending-report-jobs": {
+                    "task": "worker.tasks.requeue_pending_report_jobs",
+                    "schedule": 60.0,
+                },
+            },
+        }
+        if broker_url.startswith("filesystem://"):
+            celery["broker_transport_options"] = {
+                "data_folder_in": str(broker_dir),
+                "data_folder_out": str(broker_dir),
+                "processed_folder": str(broker_dir / "processed"),
+                "store_processed": False,
+            }
+        self.CELERY = celery
+        self.BEAT_SCHEDULE_FILE = str(instance / "celerybeat-schedule")
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENV_NAME == "production"
+
+    def check(self) -> None:
+        """Refuse to run in production on development defaults."""
+        if self.is_production and self.SECRET_KEY == DEV_SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production (UPPFOLJNING_ENV=production).")
+
+    def as_mapping(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in dir(self) if k.isupper()}

@@ -1,0 +1,15 @@
+"""Typed SQLAlchemy 2 models, one module per area; imported here so Alembic sees them all."""
+from webapp.models.answers import Answer, AnswerState, Submission
+from webapp.models.audit import AuditEvent
+from webapp.models.org import Organisation, OrganisationKind
+from webapp.models.plan import ActionPlan, FocusArea, SubGoal
+from webapp.models.reports import ReportFile, ReportJob, ReportJobState
+from webapp.models.rounds import Round, RoundRecipient, RoundStatus, RoundSubGoal
+from webapp.models.users import Role, User, user_organisations
+
+__all__ = [
+    "ActionPlan", "Answer", "AnswerState", "AuditEvent", "FocusArea", "Organisation",
+    "OrganisationKind", "ReportFile", "ReportJob", "ReportJobState", "Role", "Round",
+    "RoundRecipient", "RoundStatus", "RoundSubGoal", "SubGoal", "Submission", "User",
+    "user_organisations",
+]

@@ -1,0 +1,56 @@
+"""Plan structure: action plans (handlingsplaner), focus areas (insatsområden), sub-goals (delmål)."""
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+
+
+class ActionPlan(db.Model):
+    __tablename__ = "action_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    period_start: Mapped[int | None]
+    period_end: Mapped[int | None]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=0)
+
+    sub_goals: Mapped[list[SubGoal]] = relationship(
+        back_populates="action_plan", order_by="SubGoal.position"
+    )
+
+
+class FocusArea(db.Model):
+    """One of the common insatsområden: a chapter of the follow-up report."""
+
+    __tablename__ = "focus_area"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(default=0)
+
+    sub_goals: Mapped[list[SubGoal]] = relationship(
+        back_populates="focus_area", order_by="SubGoal.position"
+    )
+
+
+class SubGoal(db.Model):
+    """Delmål: belongs to one action plan and is reported under one focus area."""
+
+    __tablename__ = "sub_goal"
+    __table_args__ = (UniqueConstraint("action_plan_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))
+    action_plan_id: Mapped[int] = mapped_column(ForeignKey("action_plan.id"), index=True)
+    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_area.id"), index=True)
+    title: Mapped[str] = mapped_column(String(400))
+    description: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(default=0)
+
+    action_plan: Mapped[ActionPlan] = relationship(back_populates="sub_goals")
+    focus_area: Mapped[FocusArea] = relationship(back_populates="sub_goals")

@@ -1,0 +1,64 @@
+"""A round (uppföljningsomgång): one periodic follow-up, its sub-goals and its recipients."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Date, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models._types import UTCDateTime, utcnow
+from webapp.models.org import Organisation
+from webapp.models.plan import SubGoal
+
+
+class RoundStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"open": "Öppen", "closed": "Stängd"}[self.value]
+
+
+class Round(db.Model):
+    __tablename__ = "round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int]
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[RoundStatus] = mapped_column(
+        Enum(RoundStatus, native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]),
+        default=RoundStatus.OPEN,
+    )
+    foreword: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    sub_goals: Mapped[list[SubGoal]] = relationship(
+        secondary="round_sub_goal", order_by="SubGoal.id"
+    )
+    recipients: Mapped[list[Organisation]] = relationship(
+        secondary="round_recipient", order_by="Organisation.name"
+    )
+
+
+class RoundSubGoal(db.Model):
+    __tablename__ = "round_sub_goal"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    sub_goal_id: Mapped[int] = mapped_column(ForeignKey("sub_goal.id"), primary_key=True)
+
+
+class RoundRecipient(db.Model):
+    __tablename__ = "round_recipient"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)

@@ -1,0 +1,93 @@
+"""The contact's side: write a draft, submit it."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Answer, Round, RoundStatus, SubGoal, Submission, User
+from webapp.models._types import utcnow
+from webapp.services import NotFound, ServiceError, StaleState, audit
+from webapp.services.access import actor_of
+from webapp.workflows import review
+from webapp.workflows.review import InvalidTransition, ReviewAction, ReviewState
+
+MAX_ANSWER_LENGTH = 50_000
+
+
+def get_submission(round_id: int, organisation_id: int) -> Submission:
+    submission = db.session.scalar(select(Submission).where(
+        Submission.round_id == round_id, Submission.organisation_id == organisation_id))
+    if submission is None:
+        raise NotFound()
+    return submission
+
+
+def find_answer(submission: Submission, sub_goal_id: int) -> Answer | None:
+    return db.session.scalar(select(Answer).where(
+        Answer.submission_id == submission.id, Answer.sub_goal_id == sub_goal_id))
+
+
+def _check_round_open(rnd: Round) -> None:
+    if rnd.status is not RoundStatus.OPEN:
+        raise ServiceError("Uppföljningsomgången är stängd och svaren kan inte längre ändras.")
+
+
+def _check_sub_goal_in_round(rnd: Round, sub_goal: SubGoal) -> None:
+    if sub_goal not in rnd.sub_goals:
+        raise NotFound()
+
+
+def save_draft(actor: User, submission: Submission, sub_goal: SubGoal, text: str,
+               expected_version: int | None) -> Answer:
+    """Save the text. ``expected_version`` is the version the writer started from
+    (None when they started from an empty answer); a mismatch raises StaleState."""
+    _check_round_open(submission.round)
+    _check_sub_goal_in_round(submission.round, sub_goal)
+    text = text.replace("\r\n", "\n")
+    if len(text) > MAX_ANSWER_LENGTH:
+        raise ServiceError(f"Svaret är för långt (högst {MAX_ANSWER_LENGTH} tecken).")
+    answer = find_answer(submission, sub_goal.id)
+    if answer is None:
+        if expected_version not in (None, 0):
+            raise StaleState("Svaret har tagits bort eller ändrats av någon annan.")
+        review.apply(ReviewState.DRAFT, ReviewAction.EDIT, actor_of(actor))
+        answer = Answer(submission=submission, sub_goal=sub_goal, state=ReviewState.DRAFT)
+        db.session.add(answer)
+    else:
+        review.apply(answer.state, ReviewAction.EDIT, actor_of(actor))
+        if expected_version != answer.version:
+            raise StaleState("Någon annan har sparat det här svaret medan du skrev. "
+                             "Kopiera din text, ladda om sidan och för in dina ändringar.")
+    answer.text = text
+    answer.updated_by_id = actor.id
+    answer.updated_at = utcnow()
+    db.session.flush()
+    return answer
+
+
+def submit(actor: User, answer: Answer, expected_version: int) -> Answer:
+    _check_round_open(answer.submission.round)
+    if expected_version != answer.version:
+        raise StaleState("Svaret har ändrats sedan du öppnade sidan. Kontrollera texten och "
+                         "skicka in igen.")
+    if not answer.text.strip():
+        raise ServiceError("Skriv ett svar innan du skickar in.")
+    transition = review.apply(answer.state, ReviewAction.SUBMIT, actor_of(actor))
+    answer.state = transition.to_state
+    answer.submitted_at = utcnow()
+    answer.updated_by_id = actor.id
+    db.session.flush()
+    audit.record(actor, "answer.submit", "answer", answer.id,
+                 round_id=answer.submission.round_id, from_state=transition.from_state,
+                 to_state=transition.to_state, answer_version=answer.version)
+    return answer
+
+
+__all__ = ["InvalidTransition", "find_answer", "get_submission", "save_draft", "submit"]
+
+
+def save_and_submit(actor: User, submission: Submission, sub_goal: SubGoal, text: str,
+                    expected_version: int | None) -> Answer:
+    """The form's "Spara och skicka in": what the contact sees is what gets submitted."""
+    answer = save_draft(actor, submission, sub_goal, text, expected_version)
+    return submit(actor, answer, answer.version)

@@ -1,0 +1,54 @@
+"""Swedish error pages; a database hiccup shows a calm page, never a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Felaktig begäran", "Sidan kunde inte visas eftersom begäran var ofullständig."),
+    403: ("Ingen behörighet", "Du har inte behörighet att se den här sidan."),
+    404: ("Sidan finns inte", "Sidan finns inte, eller så har du inte tillgång till den."),
+    405: ("Otillåten metod", "Det går inte att göra så på den här sidan."),
+    413: ("För stor", "Det du skickade var för stort."),
+    500: ("Något gick fel", "Ett oväntat fel inträffade. Inget av det du redan sparat har "
+          "gått förlorat. Försök igen om en stund."),
+    503: ("Tillfälligt otillgänglig", "Tjänsten är tillfälligt otillgänglig. Det du redan "
+          "sparat finns kvar. Försök igen om en stund."),
+}
+
+
+def _page(code: int, detail: str | None = None) -> tuple[str, int]:
+    title, text = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title,
+                           text=detail or text), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        return _page(400, "Formuläret kunde inte skickas eftersom säkerhetstoken saknades "
+                          "eller var ogiltig. Gå tillbaka, ladda om sidan och försök igen.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        return _page(error.code or 500)
+
+    @app.errorhandler(OperationalError)
+    def database_down(error: OperationalError):  # type: ignore[no-untyped-def]
+        log.exception("database unavailable")
+        db.session.rollback()
+        return _page(503)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error")
+        db.session.rollback()
+        return _page(500)

@@ -1,0 +1,97 @@
+"""Report jobs: request (admin), follow progress, download a stored version."""
+from __future__ import annotations
+
+import io
+import logging
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_login import current_user
+from sqlalchemy.orm import undefer
+
+from webapp.extensions import db
+from webapp.forms.reports import ReportRequestForm
+from webapp.models import ReportFile, ReportJob, Role, Round
+from webapp.security import roles_required
+from webapp.services import ServiceError, audit
+from webapp.services import reports as report_service
+
+bp = Blueprint("reports", __name__, url_prefix="/rapporter")
+log = logging.getLogger(__name__)
+
+
+def enqueue_build(job_id: int) -> None:
+    """Called after the commit. If the broker is down the job row stays pending and the
+    beat's requeue finds it again: the database, not Redis, is the truth."""
+    from worker.tasks import build_report
+
+    try:
+        build_report.delay(job_id)
+    except Exception:  # broker unreachable: picked up later from the database
+        log.warning("could not enqueue report job %s; it stays pending", job_id, exc_info=True)
+
+
+@bp.route("/omgang/<int:round_id>", methods=["POST"])
+@roles_required(Role.ADMIN)
+def request_report(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = db.session.get(Round, round_id)
+    if rnd is None:
+        abort(404)
+    form = ReportRequestForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("admin.round_detail", round_id=round_id))
+    try:
+        job = report_service.request_report(current_user, rnd, form.registry_number.data)
+    except ServiceError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for("admin.round_detail", round_id=round_id))
+    db.session.commit()
+    enqueue_build(job.id)
+    return redirect(url_for(".job", job_id=job.id))
+
+
+def _job(job_id: int) -> ReportJob:
+    job = db.session.get(ReportJob, job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.route("/<int:job_id>")
+@roles_required(Role.ADMIN)
+def job(job_id: int):  # type: ignore[no-untyped-def]
+    return render_template("reports/job.html", job=_job(job_id))
+
+
+@bp.route("/<int:job_id>/status")
+@roles_required(Role.ADMIN)
+def job_status(job_id: int):  # type: ignore[no-untyped-def]
+    current = _job(job_id)
+    return {
+        "state": current.state.value,
+        "label": current.state.label,
+        "error": current.error,
+        "download_url": url_for(".download", job_id=current.id) if current.file else None,
+    }
+
+
+@bp.route("/<int:job_id>/ladda-ner")
+@roles_required(Role.ADMIN)
+def download(job_id: int):  # type: ignore[no-untyped-def]
+    file = db.session.scalar(
+        db.select(ReportFile).where(ReportFile.job_id == _job(job_id).id)
+        .options(undefer(ReportFile.content)))
+    if file is None:
+        abort(404)
+    audit.record(current_user, "report.download", "report_job", job_id)
+    db.session.commit()
+
+    response = send_file(io.BytesIO(file.content), as_attachment=True,
+                         download_name=file.filename,
+                         mimetype="application/vnd.openxmlformats-officedocument."
+                                  "wordprocessingml.document")
+    response.headers["Cache-Control"] = "no-store"
+    return response
