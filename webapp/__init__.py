@@ -15,6 +15,7 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__, instance_path=config.INSTANCE_PATH)
     app.config.from_mapping(config.as_mapping())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _prepare_embedded_broker(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -22,6 +23,14 @@ def create_app(config: Config | None = None) -> Flask:
     register_cli(app)
     logging.basicConfig(level=logging.INFO)
     return app
+
+
+def _prepare_embedded_broker(app: Flask) -> None:
+    """kombu's filesystem transport needs its folders to exist before anyone publishes."""
+    options = app.config["CELERY"].get("broker_transport_options", {})
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if key in options:
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
 def register_extensions(app: Flask) -> None:

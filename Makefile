@@ -1,0 +1,25 @@
+# The two commands of this project:
+#   make run   – the product on its embedded default: SQLite, a Celery worker (with beat) on an
+#                embedded broker, demo data, http://127.0.0.1:5000. Ctrl-C stops both.
+#   make test  – installs everything and runs the whole test suite.
+PYTHON ?= python3
+VENV := .venv
+PORT ?= 5000
+export UPPFOLJNING_INSTANCE ?= $(CURDIR)/instance
+export FLASK_APP := webapp
+
+.PHONY: run test
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/flask db upgrade
+	$(VENV)/bin/flask seed-demo --if-empty
+	$(VENV)/bin/honcho --procfile Procfile.dev start --port $(PORT)
+
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
