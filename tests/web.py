@@ -107,3 +107,9 @@ def checkboxes(html_text: str, name: str) -> dict[str, str]:
         rf'<input[^>]*id="([^"]+)"[^>]*name="{name}"[^>]*value="([^"]*)"', html_text))
     labels = dict(re.findall(r'<label for="([^"]+)">(.*?)</label>', html_text, flags=re.S))
     return {html.unescape(labels[i]).strip(): v for i, v in inputs.items() if i in labels}
+
+
+def csrf_token(response: TestResponse) -> str:
+    """The page's CSRF token, as a person's browser would send it with any form."""
+    return next(f["fields"]["csrf_token"] for f in forms(response.text)
+                if f["fields"].get("csrf_token"))

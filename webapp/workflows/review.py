@@ -53,7 +53,15 @@ ACTION_LABELS = {
     ReviewAction.SUBMIT: "skicka in",
     ReviewAction.APPROVE: "godkänna",
     ReviewAction.RETURN: "returnera",
-    ReviewAction.REOPEN: "öppna igen",
+    ReviewAction.REOPEN: "återöppna",
+}
+
+# "ett svar som …": the labels above are written for a badge, these agree with "svar" (neuter).
+STATE_PREDICATES = {
+    ReviewState.DRAFT: "är ett utkast",
+    ReviewState.SUBMITTED: "redan är inskickat",
+    ReviewState.RETURNED: "är returnerat",
+    ReviewState.APPROVED: "redan är godkänt",
 }
 
 S, A = ReviewState, ReviewAction
@@ -95,8 +103,7 @@ def apply(state: ReviewState, action: ReviewAction, actor: Actor,
     entry = TRANSITIONS.get((state, action))
     if entry is None:
         raise InvalidTransition(
-            f"Det går inte att {action.label} ett svar som är "
-            f"{state.label.lower()}."
+            f"Det går inte att {action.label} ett svar som {STATE_PREDICATES[state]}."
         )
     to_state, roles = entry
     if actor not in roles:
