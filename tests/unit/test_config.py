@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from webapp.config import Config
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "UPPFOLJNING_ENV",
+                 "CELERY_QUEUE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("UPPFOLJNING_INSTANCE", str(tmp_path))
+
+
+def test_default_is_embedded_sqlite_and_filesystem_broker(tmp_path) -> None:
+    config = Config()
+    assert config.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'uppfoljning.sqlite'}"
+    assert config.CELERY["broker_url"] == "filesystem://"
+    assert config.CELERY["broker_transport_options"]["data_folder_in"].startswith(str(tmp_path))
+
+
+def test_services_come_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@db/uppfoljning")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://redis:6379/0")
+    config = Config()
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/uppfoljning"
+    assert config.CELERY["broker_url"] == "redis://redis:6379/0"
+    assert "broker_transport_options" not in config.CELERY
+    assert config.CELERY["task_serializer"] == "json"
+
+
+def test_production_refuses_the_development_secret(monkeypatch) -> None:
+    monkeypatch.setenv("UPPFOLJNING_ENV", "production")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        Config().check()
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-environment")
+    Config().check()
+
+
+def test_app_factory_builds_the_app_with_swedish_defaults(tmp_path) -> None:
+    from webapp import create_app
+
+    app = create_app(Config(INSTANCE_PATH=str(tmp_path)))
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "sv"
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None  # a form left open for hours still submits
+    rules = {r.rule for r in app.url_map.iter_rules()}
+    assert {"/logga-in", "/svar/", "/granskning/", "/admin/", "/halsa"} <= rules
