@@ -64,12 +64,6 @@ class Answer(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    @property
-    def state_label(self) -> str:
-        return self.state.label
-
-    short_text = property(lambda self: (self.text or "")[:140])
-
     def __repr__(self) -> str:
         return f"<Answer {self.id} {self.state} v{self.version}>"
 

@@ -1,10 +1,8 @@
 """Who may see what. Every view goes through these before it shows or changes anything."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from webapp.extensions import db
-from webapp.models import Answer, Organisation, Role, Round, Submission, User
+from webapp.models import Answer, Organisation, Role, Round, User
 from webapp.services import NotFound
 from webapp.workflows.review import Actor
 
@@ -49,9 +47,3 @@ def answer_for(user: User, answer_id: int) -> Answer:
         return answer
     raise NotFound()
 
-
-def submissions_visible_to(user: User, round_id: int) -> list[Submission]:
-    query = select(Submission).where(Submission.round_id == round_id)
-    if not is_staff(user):
-        query = query.where(Submission.organisation_id.in_([o.id for o in user.organisations]))
-    return list(db.session.scalars(query))

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select, update
 
 from webapp.extensions import db
-from webapp.models import Answer, ReportFile, ReportJob, ReportJobState, Role, Round, User
+from webapp.models import ReportFile, ReportJob, ReportJobState, Role, Round, User
 from webapp.models._types import local_today, utcnow
 from webapp.services import ServiceError, audit
 
