@@ -21,5 +21,10 @@ run: $(VENV)/.installed
 	$(VENV)/bin/flask seed-demo --if-empty
 	$(VENV)/bin/honcho --procfile Procfile.dev start --port $(PORT)
 
-test: $(VENV)/.installed
+# The browser the end-to-end tests (tests/e2e) drive: Debian's chromium, installed once.
+.PHONY: test-browser
+test-browser:
+	bash scripts/install-test-browser.sh
+
+test: $(VENV)/.installed test-browser
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

@@ -42,6 +42,8 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
         self.REPORT_AUTHOR = os.environ.get("REPORT_AUTHOR", "Område välfärd och folkhälsa")
+        # Four-eyes rule: nobody approves an answer they wrote or edited.
+        self.REVIEW_FOUR_EYES = _bool("REVIEW_FOUR_EYES", True)
 
         broker_dir = instance / "broker"
         broker_url = os.environ.get("CELERY_BROKER_URL", "filesystem://")

@@ -43,7 +43,7 @@ def test_returning_without_a_comment_is_refused(browser: Browser, demo) -> None:
     browser.login("granskare@example.se")
     browser.get(f"/granskning/svar/{submitted.id}")
     response = browser.submit({"return_": "Returnera med kommentar", "comment": "   "},
-                              expect=409)
+                              action=browser.url, expect=409)
     assert "Skriv en kommentar som förklarar varför." in text_of(response)
     assert _answer(demo, "Kumla").state.value == "submitted"
 
@@ -66,9 +66,9 @@ def test_second_reviewer_acting_on_a_stale_page_changes_nothing(demo) -> None:
     for b in (first, second):
         b.login("granskare@example.se")
         b.get(f"/granskning/svar/{submitted.id}")
-    first.submit({"approve": "Godkänn"})
+    first.submit({"approve": "Godkänn"}, action=first.url)
     response = second.submit({"return_": "Returnera med kommentar", "comment": "Sent."},
-                             expect=409)
+                             action=second.url, expect=409)
     assert "Någon annan har redan ändrat det här svaret." in text_of(response)
     assert _answer(demo, "Kumla").state.value == "approved"
     with demo.app_context():

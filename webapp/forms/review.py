@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SubmitField, TextAreaField
-from wtforms.validators import Length
+from wtforms import HiddenField, SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 
 class ReviewForm(FlaskForm):
@@ -12,3 +12,40 @@ class ReviewForm(FlaskForm):
     approve = SubmitField("Godkänn")
     return_ = SubmitField("Returnera med kommentar")
 
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField("Skäl till att öppna svaret igen", validators=[
+        DataRequired("Skriv varför svaret öppnas igen."),
+        Length(max=5000, message="Högst 5000 tecken.")])
+    expected_state = HiddenField()
+    expected_version = HiddenField()
+    reopen = SubmitField("Öppna svaret igen")
+
+
+class ReassignForm(FlaskForm):
+    reviewer = SelectField("Granskare för det här svaret", coerce=int)
+    reassign = SubmitField("Byt granskare")
+
+
+class BulkApproveForm(FlaskForm):
+    # Values are "answer id:version seen", so a changed answer is not approved unseen.
+    selected = SelectMultipleField("Markerade svar", validate_choice=False)
+    bulk_approve = SubmitField("Godkänn markerade svar")
+
+    def selection(self) -> list[tuple[int, int]]:
+        pairs = []
+        for value in self.selected.data or []:
+            answer_id, _, version = value.partition(":")
+            if answer_id.isdigit() and version.isdigit():
+                pairs.append((int(answer_id), int(version)))
+        return pairs
+
+
+class OverviewFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that only filters what is shown
+
+    district = SelectField("Länsdel", coerce=int, default=0)
+    focus_area = SelectField("Insatsområde", coerce=int, default=0)
+    state = SelectField("Läge", default="")
+    reviewer = SelectField("Granskare", coerce=int, default=0)

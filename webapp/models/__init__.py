@@ -3,12 +3,13 @@ from webapp.models.answers import Answer, AnswerState, Submission
 from webapp.models.audit import AuditEvent
 from webapp.models.org import Organisation, OrganisationKind
 from webapp.models.plan import ActionPlan, FocusArea, SubGoal
+from webapp.models.review import AnswerRevision, ReviewerAssignment
 from webapp.models.reports import ReportFile, ReportJob, ReportJobState
-from webapp.models.rounds import Round, RoundRecipient, RoundStatus, RoundSubGoal
+from webapp.models.rounds import AssignmentMode, Round, RoundRecipient, RoundStatus, RoundSubGoal
 from webapp.models.users import Role, User, user_organisations
 
 __all__ = [
-    "ActionPlan", "Answer", "AnswerState", "AuditEvent", "FocusArea", "Organisation",
+    "ActionPlan", "Answer", "AssignmentMode", "AnswerRevision", "ReviewerAssignment", "AnswerState", "AuditEvent", "FocusArea", "Organisation",
     "OrganisationKind", "ReportFile", "ReportJob", "ReportJobState", "Role", "Round",
     "RoundRecipient", "RoundStatus", "RoundSubGoal", "SubGoal", "Submission", "User",
     "user_organisations",

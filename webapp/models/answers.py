@@ -58,6 +58,8 @@ class Answer(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     review_comment: Mapped[str | None] = mapped_column(Text)
+    # Set by the admin to override who reviews this answer (see services.assignment).
+    assigned_reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     submission: Mapped[Submission] = relationship(back_populates="answers")
     sub_goal: Mapped[SubGoal] = relationship()

@@ -22,6 +22,15 @@ class RoundStatus(enum.StrEnum):
         return {"open": "Öppen", "closed": "Stängd"}[self.value]
 
 
+class AssignmentMode(enum.StrEnum):
+    FOCUS_AREA = "focus_area"
+    DISTRICT = "district"
+
+    @property
+    def label(self) -> str:
+        return {"focus_area": "Per insatsområde", "district": "Per länsdel"}[self.value]
+
+
 class Round(db.Model):
     __tablename__ = "round"
 
@@ -35,6 +44,13 @@ class Round(db.Model):
         default=RoundStatus.OPEN,
     )
     foreword: Mapped[str | None] = mapped_column(Text)
+    # How answers find their reviewer in this round: by the sub-goal's focus area or by the
+    # answering organisation's district (see services.assignment).
+    assignment_mode: Mapped[AssignmentMode] = mapped_column(
+        Enum(AssignmentMode, native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]),
+        default=AssignmentMode.FOCUS_AREA, server_default="focus_area",
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

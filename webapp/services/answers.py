@@ -1,10 +1,10 @@
 """The contact's side: write a draft, submit it."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import Answer, Round, RoundStatus, SubGoal, Submission, User
+from webapp.models import Answer, AnswerRevision, Round, RoundStatus, SubGoal, Submission, User
 from webapp.models._types import utcnow
 from webapp.services import NotFound, ServiceError, StaleState, audit
 from webapp.services.access import actor_of
@@ -77,6 +77,12 @@ def submit(actor: User, answer: Answer, expected_version: int) -> Answer:
     answer.submitted_at = utcnow()
     answer.updated_by_id = actor.id
     db.session.flush()
+    # What the reviewer is asked to approve, kept as it was: the next resubmission is diffed
+    # against it, and its authors are who wrote the answer (four-eyes rule).
+    revisions = db.session.scalar(select(func.count(AnswerRevision.id))
+                                  .where(AnswerRevision.answer_id == answer.id))
+    db.session.add(AnswerRevision(answer_id=answer.id, number=(revisions or 0) + 1,
+                                  text=answer.text, author_id=actor.id))
     audit.record(actor, "answer.submit", "answer", answer.id,
                  round_id=answer.submission.round_id, from_state=transition.from_state,
                  to_state=transition.to_state, answer_version=answer.version)

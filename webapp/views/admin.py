@@ -10,10 +10,15 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.forms.reports import ReportRequestForm
 from webapp.forms.rounds import RoundForm
-from webapp.models import (ActionPlan, Organisation, OrganisationKind, ReportJob, Role, Round)
+from wtforms import SelectField
+
+from webapp.forms.admin import AssignmentModeForm, AssignmentsForm
+from webapp.models import (ActionPlan, AssignmentMode, FocusArea, Organisation, OrganisationKind,
+                           ReportJob, Role, Round)
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import ServiceError
+from webapp.services import assignment
 from webapp.services import rounds as round_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -76,6 +81,71 @@ def round_detail(round_id: int):  # type: ignore[no-untyped-def]
     jobs = db.session.scalars(select(ReportJob).where(ReportJob.round_id == rnd.id)
                               .order_by(ReportJob.id.desc())).all()
     return render_template("admin/round.html", round=rnd, jobs=jobs,
-                           report_form=ReportRequestForm())
+                           report_form=ReportRequestForm(), mode_form=_mode_form(rnd))
 
 
+
+
+def _assignments_form() -> tuple[AssignmentsForm, list[FocusArea], list[Organisation]]:
+    """One select per focus area and per district, added to the form class at request time."""
+    focus_areas = db.session.scalars(select(FocusArea).order_by(FocusArea.position)).all()
+    districts = db.session.scalars(select(Organisation).where(
+        Organisation.kind == OrganisationKind.DISTRICT).order_by(Organisation.name)).all()
+    current = assignment.load()
+    choices = [(0, "Ingen")] + [(u.id, u.name) for u in assignment.reviewers()]
+
+    class Form(AssignmentsForm):
+        pass
+
+    for fa in focus_areas:
+        setattr(Form, f"fa_{fa.id}", SelectField(fa.name, coerce=int, choices=choices,
+                                                 default=current.by_focus_area.get(fa.id, 0)))
+    for d in districts:
+        setattr(Form, f"district_{d.id}", SelectField(d.name, coerce=int, choices=choices,
+                                                      default=current.by_district.get(d.id, 0)))
+    return Form(), focus_areas, districts
+
+
+@bp.route("/granskare", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def reviewers():  # type: ignore[no-untyped-def]
+    form, focus_areas, districts = _assignments_form()
+    if form.validate_on_submit():
+        try:
+            assignment.save_assignments(
+                current_user,
+                focus_areas={fa.id: form[f"fa_{fa.id}"].data or None for fa in focus_areas},
+                districts={d.id: form[f"district_{d.id}"].data or None for d in districts})
+        except ServiceError as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        else:
+            db.session.commit()
+            flash("Fördelningen av granskningen är sparad.", "success")
+            return redirect(url_for(".reviewers"))
+    return render_template("admin/reviewers.html", form=form, focus_areas=focus_areas,
+                           districts=districts)
+
+
+@bp.route("/omgang/<int:round_id>/fordelning", methods=["POST"])
+@roles_required(Role.ADMIN)
+def assignment_mode(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = db.session.get(Round, round_id)
+    if rnd is None:
+        abort(404)
+    form = _mode_form(rnd)
+    if form.validate_on_submit():
+        assignment.set_mode(current_user, rnd, AssignmentMode(form.mode.data))
+        db.session.commit()
+        flash(f"Granskningen fördelas nu {rnd.assignment_mode.label.lower()}.", "success")
+    else:
+        flash("Välj hur granskningen ska fördelas.", "error")
+    return redirect(url_for(".round_detail", round_id=rnd.id))
+
+
+def _mode_form(rnd: Round) -> AssignmentModeForm:
+    form = AssignmentModeForm()
+    form.mode.choices = [(m.value, m.label) for m in AssignmentMode]
+    if not form.is_submitted():
+        form.mode.data = rnd.assignment_mode.value
+    return form

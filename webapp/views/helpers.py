@@ -5,7 +5,7 @@ import datetime as dt
 from flask import Flask
 from flask_babel import format_date, format_datetime
 
-from webapp.workflows.review import NOT_STARTED_LABEL
+from webapp.workflows.review import NOT_STARTED_LABEL, ReviewState
 
 
 AUDIT_LABELS = {
@@ -13,13 +13,24 @@ AUDIT_LABELS = {
     "answer.approve": "godkände svaret",
     "answer.return": "returnerade svaret",
     "answer.reopen": "öppnade svaret igen",
+    "answer.reassign": "bytte granskare",
     "round.open": "öppnade omgången",
+    "round.assignment_mode": "ändrade hur granskningen fördelas",
+    "review.assignments": "ändrade fördelningen av granskningen",
+    "audit.export": "exporterade loggen",
     "report.request": "beställde rapporten",
     "report.download": "laddade ner rapporten",
 }
 
 
 def register(app: Flask) -> None:
+    @app.template_filter("statelabel")
+    def statelabel(value: str | None) -> str:
+        try:
+            return ReviewState(value).label if value else ""
+        except ValueError:
+            return value or ""
+
     @app.template_filter("handelse")
     def handelse(action: str) -> str:
         return AUDIT_LABELS.get(action, action)

@@ -1,56 +1,114 @@
-"""The reviewer's pages: what waits in a round, and one answer at a time."""
+"""The reviewer's pages: overview per round, a personal queue, one answer at a time, the log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
-from webapp.forms.review import ReviewForm
-from webapp.models import Answer, AuditEvent, Role, Round, Submission
+from webapp.forms.review import (BulkApproveForm, OverviewFilterForm, ReassignForm, ReopenForm,
+                                 ReviewForm)
+from webapp.models import (Answer, AuditEvent, FocusArea, Organisation, OrganisationKind, Role,
+                           Round)
+from webapp.models._types import local_today
 from webapp.security import roles_required
-from webapp.services import NotFound, ServiceError
+from webapp.services import NotFound, ServiceError, assignment, audit, overview
 from webapp.services import review as review_service
 from webapp.services.access import actor_of, answer_for, round_for
-from webapp.workflows.review import InvalidTransition, ReviewAction, ReviewState, allowed_actions
+from webapp.services.diff import word_diff
+from webapp.workflows.review import (STATE_LABELS, InvalidTransition, NOT_STARTED_LABEL,
+                                     ReviewAction, ReviewState, allowed_actions)
 
 bp = Blueprint("review", __name__, url_prefix="/granskning")
 STAFF = (Role.REVIEWER, Role.ADMIN)
+
+
+def _round(round_id: int) -> Round:
+    try:
+        return round_for(current_user, round_id)
+    except NotFound:
+        abort(404)
+
+
+def _answer(answer_id: int) -> Answer:
+    try:
+        return answer_for(current_user, answer_id)
+    except NotFound:
+        abort(404)
 
 
 @bp.route("/")
 @roles_required(*STAFF)
 def rounds():  # type: ignore[no-untyped-def]
     all_rounds = db.session.scalars(select(Round).order_by(Round.deadline.desc())).all()
-    return render_template("review/rounds.html", rounds=all_rounds)
+    return render_template("review/rounds.html", rounds=all_rounds,
+                           queue_size=len(overview.queue(current_user.id)))
+
+
+@bp.route("/min-ko")
+@roles_required(*STAFF)
+def queue():  # type: ignore[no-untyped-def]
+    return render_template("review/queue.html", answers=overview.queue(current_user.id))
+
+
+def _filter_form(rnd: Round) -> OverviewFilterForm:
+    form = OverviewFilterForm(request.args)
+    districts = db.session.scalars(select(Organisation).where(
+        Organisation.kind == OrganisationKind.DISTRICT).order_by(Organisation.name)).all()
+    focus_area_ids = {sg.focus_area_id for sg in rnd.sub_goals}
+    focus_areas = db.session.scalars(select(FocusArea).where(FocusArea.id.in_(focus_area_ids))
+                                     .order_by(FocusArea.position)).all()
+    form.district.choices = [(0, "Alla")] + [(d.id, d.name) for d in districts]
+    form.focus_area.choices = [(0, "Alla")] + [(f.id, f.name) for f in focus_areas]
+    form.state.choices = [("", "Alla"), (overview.NOT_STARTED, NOT_STARTED_LABEL)] + [
+        (s.value, label) for s, label in STATE_LABELS.items()]
+    form.reviewer.choices = [(0, "Alla")] + [(u.id, u.name) for u in assignment.reviewers()]
+    return form
 
 
 @bp.route("/omgang/<int:round_id>")
 @roles_required(*STAFF)
 def round_overview(round_id: int):  # type: ignore[no-untyped-def]
-    try:
-        rnd = round_for(current_user, round_id)
-    except NotFound:
-        abort(404)
-    submissions = db.session.scalars(
-        select(Submission).where(Submission.round_id == rnd.id)
-        .options(selectinload(Submission.organisation), selectinload(Submission.answers))
-    ).all()
-    submissions = sorted(submissions, key=lambda s: s.organisation.name)
-    cells = {(s.organisation_id, a.sub_goal_id): a for s in submissions for a in s.answers}
-    waiting = sum(1 for a in cells.values() if a.state is ReviewState.SUBMITTED)
-    return render_template("review/round.html", round=rnd, submissions=submissions,
-                           cells=cells, waiting=waiting)
+    rnd = _round(round_id)
+    form = _filter_form(rnd)
+    if not form.validate():
+        # An odd value in the URL shows everything rather than an error page.
+        form = _filter_form(rnd)
+        form.process(formdata=None)
+    filters = overview.Filters(
+        district_id=form.district.data or None, focus_area_id=form.focus_area.data or None,
+        state=form.state.data or None, reviewer_id=form.reviewer.data or None)
+    data = overview.build(rnd, filters, local_today())
+    reviewer_names = {u.id: u.name for u in assignment.reviewers()}
+    return render_template("review/round.html", round=rnd, data=data, filter_form=form,
+                           bulk_form=BulkApproveForm(), reviewer_names=reviewer_names,
+                           today=local_today())
+
+
+@bp.route("/omgang/<int:round_id>/godkann-markerade", methods=["POST"])
+@roles_required(*STAFF)
+def bulk_approve(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round(round_id)
+    form = BulkApproveForm()
+    if not form.validate_on_submit() or not form.selection():
+        flash("Markera minst ett inskickat svar att godkänna.", "error")
+        return redirect(url_for(".round_overview", round_id=rnd.id))
+    result = review_service.bulk_approve(current_user, rnd, form.selection())
+    db.session.commit()
+    if result.approved:
+        flash(f"{len(result.approved)} svar godkändes.", "success")
+    for answer, message in result.refused:
+        name = (f"{answer.submission.organisation.name}, {answer.sub_goal.title}: "
+                if answer else "")
+        flash(f"{name}{message}", "error")
+    return redirect(url_for(".round_overview", round_id=rnd.id))
 
 
 @bp.route("/svar/<int:answer_id>", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def answer(answer_id: int):  # type: ignore[no-untyped-def]
-    try:
-        current = answer_for(current_user, answer_id)
-    except NotFound:
-        abort(404)
+    current = _answer(answer_id)
     form = ReviewForm()
     if form.validate_on_submit():
         action = ReviewAction.APPROVE if form.approve.data else ReviewAction.RETURN
@@ -73,15 +131,95 @@ def answer(answer_id: int):  # type: ignore[no-untyped-def]
     return _render(answer_id, form), 422 if form.errors else 200
 
 
-def _render(answer_id: int, form: ReviewForm) -> str:
+@bp.route("/svar/<int:answer_id>/oppna-igen", methods=["POST"])
+@roles_required(Role.ADMIN)
+def reopen(answer_id: int):  # type: ignore[no-untyped-def]
+    current = _answer(answer_id)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        return _render(answer_id, ReviewForm(formdata=None), reopen_form=form), 422
+    try:
+        review_service.act(current_user, current, ReviewAction.REOPEN,
+                           expected_state=ReviewState(form.expected_state.data),
+                           expected_version=int(form.expected_version.data or "0"),
+                           comment=form.reason.data)
+    except (ServiceError, InvalidTransition, ValueError) as refusal:
+        db.session.rollback()
+        flash(getattr(refusal, "message", "Formuläret var ofullständigt."), "error")
+        return _render(answer_id, ReviewForm(formdata=None)), 409
+    db.session.commit()
+    flash("Svaret är öppnat igen och tas inte med i rapporten förrän det godkänts på nytt.",
+          "success")
+    return redirect(url_for(".answer", answer_id=answer_id))
+
+
+@bp.route("/svar/<int:answer_id>/granskare", methods=["POST"])
+@roles_required(Role.ADMIN)
+def reassign(answer_id: int):  # type: ignore[no-untyped-def]
+    current = _answer(answer_id)
+    form = _reassign_form()
+    if form.validate_on_submit():
+        try:
+            assignment.reassign(current_user, current, form.reviewer.data or None)
+        except ServiceError as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        else:
+            db.session.commit()
+            flash("Granskaren är bytt.", "success")
+    return redirect(url_for(".answer", answer_id=answer_id))
+
+
+def _reassign_form(answer: Answer | None = None) -> ReassignForm:
+    form = ReassignForm()
+    form.reviewer.choices = [(0, "Enligt fördelningen")] + [
+        (u.id, u.name) for u in assignment.reviewers()]
+    if answer is not None and not form.is_submitted():
+        form.reviewer.data = answer.assigned_reviewer_id or 0
+    return form
+
+
+def _render(answer_id: int, form: ReviewForm, reopen_form: ReopenForm | None = None) -> str:
     current = db.session.get(Answer, answer_id)
     assert current is not None
     form.expected_state.data = current.state.value
     form.expected_version.data = str(current.version)
+    reopen_form = reopen_form or ReopenForm(formdata=None)
+    reopen_form.expected_state.data = current.state.value
+    reopen_form.expected_version.data = str(current.version)
     history = db.session.scalars(
         select(AuditEvent).where(AuditEvent.entity_type == "answer",
                                  AuditEvent.entity_id == current.id)
         .order_by(AuditEvent.at, AuditEvent.id)
     ).all()
-    return render_template("review/answer.html", answer=current, form=form, history=history,
-                           actions=allowed_actions(current.state, actor_of(current_user)))
+    revisions = review_service.revisions(current)
+    diff = (word_diff(revisions[-2].text, revisions[-1].text)
+            if len(revisions) >= 2 and current.state is ReviewState.SUBMITTED else None)
+    rnd = current.submission.round
+    assigned = assignment.load().reviewer_id(rnd, current.submission.organisation,
+                                             current.sub_goal, current)
+    return render_template(
+        "review/answer.html", answer=current, form=form, history=history,
+        actions=allowed_actions(current.state, actor_of(current_user)),
+        previous=review_service.previous_approved(current), diff=diff,
+        reopen_form=reopen_form, reassign_form=_reassign_form(current),
+        assigned_name=next((u.name for u in assignment.reviewers() if u.id == assigned), None))
+
+
+@bp.route("/omgang/<int:round_id>/logg")
+@roles_required(*STAFF)
+def audit_log(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round(round_id)
+    return render_template("review/log.html", round=rnd, events=audit.round_log(rnd.id))
+
+
+@bp.route("/omgang/<int:round_id>/logg.csv")
+@roles_required(*STAFF)
+def audit_log_csv(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _round(round_id)
+    content = audit.export_round_csv(current_user, rnd.id)
+    db.session.commit()
+    # A byte-order mark so Excel reads the Swedish letters as UTF-8.
+    return Response("\ufeff" + content, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="granskningslogg-omgang-{rnd.id}.csv"',
+        "Cache-Control": "no-store"})

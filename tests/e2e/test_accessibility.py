@@ -1,0 +1,133 @@
+"""axe-core (WCAG 2.1 A and AA rules) on the pages each audience uses, in the states that
+matter: empty forms, forms with errors, a returned answer, an error page."""
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import login
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE = Axe()
+
+
+def assert_accessible(page: Page) -> None:
+    """Zero axe violations, Swedish as the page language, a title and exactly one h1."""
+    page.wait_for_load_state("load")
+    assert page.locator("html").get_attribute("lang") == "sv", page.url
+    assert page.title().strip(), f"{page.url}: empty <title>"
+    assert page.locator("h1").count() == 1, f"{page.url}: expected exactly one <h1>"
+    results = AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS},
+                                     "resultTypes": ["violations"]})
+    violations = results.response["violations"]
+    if violations:
+        lines = [f"{len(violations)} axe violation(s) on {page.url}:"]
+        for v in violations:
+            for node in v["nodes"]:
+                lines.append(f"- {v['id']} ({v['impact']}) {', '.join(map(str, node['target']))}"
+                             f": {v['help']}\n    {node.get('html', '')[:200]}")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+# --- Signed out ---------------------------------------------------------------------------
+
+def test_login_page(page: Page) -> None:
+    page.goto("/logga-in")
+    assert_accessible(page)
+
+
+def test_login_page_with_form_errors(page: Page) -> None:
+    page.goto("/logga-in")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Formuläret innehåller fel")
+    assert_accessible(page)
+
+
+def test_login_page_with_wrong_password(page: Page) -> None:
+    page.goto("/logga-in")
+    page.get_by_label("E-postadress").fill("kumla@example.se")
+    page.get_by_label("Lösenord").fill("fel-losenord")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Fel e-postadress eller lösenord.")
+    assert_accessible(page)
+
+
+def test_not_found_page(page: Page) -> None:
+    response = page.goto("/finns-inte")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sidan finns inte")
+    assert_accessible(page)
+
+
+# --- Contact ------------------------------------------------------------------------------
+
+def _open_overview(page: Page) -> None:
+    page.goto("/svar/")
+    page.locator(".cards a").first.click()
+    expect(page.get_by_role("table")).to_be_visible()
+
+
+def _open_sub_goal(page: Page, row: int) -> None:
+    _open_overview(page)
+    page.locator("table tbody th a").nth(row).click()
+    expect(page.get_by_label("Ditt svar")).to_be_visible()
+
+
+def test_contact_home(page: Page) -> None:
+    login(page, "kumla@example.se")
+    page.goto("/svar/")
+    assert_accessible(page)
+
+
+def test_contact_round_overview(page: Page) -> None:
+    login(page, "kumla@example.se")
+    _open_overview(page)
+    assert_accessible(page)
+
+
+def test_contact_answer_page(page: Page) -> None:
+    login(page, "kumla@example.se")
+    _open_sub_goal(page, 1)  # Kumla has not started this one
+    assert_accessible(page)
+    # The error state: submitting an empty answer is refused, the form stays.
+    page.get_by_role("button", name="Spara och skicka in").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    expect(page.get_by_label("Ditt svar")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_contact_returned_answer(page: Page) -> None:
+    login(page, "askersund@example.se")
+    _open_overview(page)
+    page.get_by_role("row").filter(has_text="se kommentaren").get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Granskarens kommentar")).to_be_visible()
+    assert_accessible(page)
+
+
+# --- Reviewer -----------------------------------------------------------------------------
+
+def test_reviewer_rounds(page: Page) -> None:
+    login(page, "granskare@example.se")
+    page.goto("/granskning/")
+    assert_accessible(page)
+
+
+def test_reviewer_round_overview_and_answer(page: Page) -> None:
+    login(page, "granskare@example.se")
+    page.goto("/granskning/omgang/1")
+    assert_accessible(page)
+    # Kumla's submitted answer: the page with the review form (comment, approve, return).
+    page.locator("table tbody a").filter(has_text="Inskickad").first.click()
+    expect(page.get_by_label("Kommentar till kontaktpersonen")).to_be_visible()
+    expect(page.get_by_role("heading", name="Svaret")).to_be_visible()
+    assert_accessible(page)
+
+
+# --- Administrator ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/omgang/ny", "/admin/omgang/1"])
+def test_admin_pages(page: Page, path: str) -> None:
+    login(page, "admin@example.se")
+    page.goto(path)
+    assert_accessible(page)
