@@ -131,3 +131,47 @@ def test_admin_pages(page: Page, path: str) -> None:
     login(page, "admin@example.se")
     page.goto(path)
     assert_accessible(page)
+
+
+# --- Review tools ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/granskning/min-ko", "/granskning/omgang/1/logg",
+                                  "/granskning/omgang/1?state=submitted",
+                                  "/granskning/omgang/1?state=nonsense&district=x"])
+def test_review_tool_pages(page: Page, path: str) -> None:
+    login(page, "granskare@example.se")
+    page.goto(path)
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("path", ["/admin/granskare"])
+def test_admin_assignment_page(page: Page, path: str) -> None:
+    login(page, "admin@example.se")
+    page.goto(path)
+    assert_accessible(page)
+
+
+def test_admin_on_an_approved_answer_sees_reopen_and_reassign(page: Page) -> None:
+    login(page, "admin@example.se")
+    page.goto("/granskning/omgang/1")
+    page.locator("table tbody a").filter(has_text="Godkänd").first.click()
+    expect(page.get_by_label("Skäl till att öppna svaret igen")).to_be_visible()
+    expect(page.get_by_label("Granskare för det här svaret")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_resubmission_diff_page(page: Page) -> None:
+    """Runs last in this file: it resubmits Askersund's returned answer."""
+    login(page, "askersund@example.se")
+    _open_overview(page)
+    page.get_by_role("row").filter(has_text="se kommentaren").get_by_role("link").click()
+    page.get_by_label("Ditt svar").fill("Fritidsgårdarna har haft öppet fler kvällar för 120 unga.")
+    page.get_by_role("button", name="Spara och skicka in").click()
+    expect(page.get_by_role("status").first).to_contain_text("inskickat för granskning")
+    page.context.clear_cookies()
+    login(page, "granskare@example.se")
+    page.goto("/granskning/omgang/1?state=submitted")
+    page.get_by_role("link", name="Askersund").first.click()
+    expect(page.get_by_role("heading", name="Ändringar sedan svaret returnerades")).to_be_visible()
+    expect(page.locator(".diff ins")).to_contain_text("120 unga")
+    assert_accessible(page)
