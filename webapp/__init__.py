@@ -36,12 +36,13 @@ def _prepare_embedded_broker(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from webapp import models  # noqa: F401  (register the tables with the metadata)
     from webapp.celery_setup import celery_init_app
-    from webapp.extensions import babel, csrf, db, login_manager, migrate
+    from webapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=lambda: "sv",
                    timezone_selector=lambda: "Europe/Stockholm")
     login_manager.init_app(app)
@@ -59,9 +60,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import admin, auth, main, reports, respond, review
+    from webapp.views import admin, auth, links, main, reports, respond, review
 
-    for module in (auth, main, respond, review, admin, reports):
+    for module in (auth, links, main, respond, review, admin, reports):
         app.register_blueprint(module.bp)
 
 

@@ -42,6 +42,19 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
         self.REPORT_AUTHOR = os.environ.get("REPORT_AUTHOR", "Område välfärd och folkhälsa")
+        # Mail: with no SMTP_HOST (the embedded default) mails are written as .eml files to
+        # instance/mail/ instead of sent.
+        self.SMTP_HOST = os.environ.get("SMTP_HOST", "")
+        self.SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+        self.SMTP_USER = os.environ.get("SMTP_USER", "")
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
+        self.MAIL_FROM = os.environ.get("MAIL_FROM",
+                                        "Uppföljning av handlingsplaner <noreply@example.se>")
+        # Where the links in mails point (the address people reach the product at).
+        self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
         # Four-eyes rule: nobody approves an answer they wrote or edited.
         self.REVIEW_FOUR_EYES = _bool("REVIEW_FOUR_EYES", True)
 
@@ -60,6 +73,10 @@ class Config:
             "broker_connection_retry_on_startup": True,
             "timezone": "Europe/Stockholm",
             "beat_schedule": {
+                "dispatch-mail": {
+                    "task": "worker.tasks.dispatch_mail",
+                    "schedule": float(os.environ.get("DISPATCH_INTERVAL_SECONDS", "60")),
+                },
                 "requeue-pending-report-jobs": {
                     "task": "worker.tasks.requeue_pending_report_jobs",
                     "schedule": 60.0,

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,3 +30,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+# Storage comes from RATELIMIT_STORAGE_URI: Redis in production, so every gunicorn worker
+# shares the counts; memory in the embedded default.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -6,8 +6,10 @@ import logging
 
 from celery import shared_task
 
+from webapp import clock
 from webapp.extensions import db
-from webapp.services import reports
+from webapp.models import OutboxMessage
+from webapp.services import mail, reports
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +43,33 @@ def requeue_pending_report_jobs() -> None:
     db.session.commit()
     for job_id in job_ids:
         build_report.delay(job_id)
+
+
+@shared_task(name="worker.tasks.dispatch_mail", ignore_result=True)
+def dispatch_mail() -> None:
+    """Beat: write what is due as outbox rows, then send them, from the database."""
+    message_ids = mail.dispatch_due(clock.now())
+    db.session.commit()
+    for message_id in message_ids:
+        send_mail.delay(message_id)
+
+
+@shared_task(name="worker.tasks.send_mail", ignore_result=True)
+def send_mail(message_id: int) -> None:
+    if not mail.claim(message_id, clock.now()):
+        db.session.rollback()
+        return
+    db.session.commit()
+    try:
+        rendered = mail.render(db.session.get(OutboxMessage, message_id))
+        # The link in the mail must exist before the mail can arrive.
+        db.session.commit()
+        mail.deliver(rendered)
+    except Exception as error:  # SMTP down, refused, timed out: try again later
+        db.session.rollback()
+        log.warning("mail %s not sent: %s", message_id, error)
+        mail.mark_failed_attempt(message_id, f"{type(error).__name__}: {error}")
+        db.session.commit()
+        return
+    mail.mark_sent(message_id)
+    db.session.commit()

@@ -2,7 +2,9 @@ from webapp.models._types import local_today
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+
+from webapp.models.rounds import parse_reminder_days
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -17,8 +19,12 @@ class RoundForm(FlaskForm):
     year = IntegerField("År som följs upp", validators=[
         DataRequired("Fyll i ett år."),
         NumberRange(2000, 2100, "Ange ett år mellan 2000 och 2100.")])
+    opens_on = DateField("Öppnas", validators=[
+        DataRequired("Fyll i öppningsdagen som ÅÅÅÅ-MM-DD.")])
     deadline = DateField("Sista svarsdag", validators=[
         DataRequired("Fyll i sista svarsdag som ÅÅÅÅ-MM-DD.")])
+    reminder_days = StringField("Påminnelser (dagar före sista svarsdag)", default="14, 3, -1",
+                                validators=[Length(max=100, message="Högst 100 tecken.")])
     sub_goals = MultiCheckboxField("Delmål som ska besvaras", coerce=int, validators=[
         DataRequired("Välj minst ett delmål.")])
     organisations = MultiCheckboxField("Organisationer som ska svara", coerce=int, validators=[
@@ -26,7 +32,24 @@ class RoundForm(FlaskForm):
     submit = SubmitField("Öppna omgången")
 
     def validate_deadline(self, field: DateField) -> None:
-        from wtforms.validators import ValidationError
-
         if field.data and field.data < local_today():
             raise ValidationError("Sista svarsdag kan inte ligga i det förflutna.")
+        if field.data and self.opens_on.data and field.data < self.opens_on.data:
+            raise ValidationError("Sista svarsdag måste ligga efter öppningsdagen.")
+
+    def validate_opens_on(self, field: DateField) -> None:
+        if field.data and field.data < local_today():
+            raise ValidationError("Öppningsdagen kan inte ligga i det förflutna.")
+
+    def validate_reminder_days(self, field: StringField) -> None:
+        try:
+            parse_reminder_days(field.data or "")
+        except ValueError:
+            raise ValidationError("Skriv antal dagar före sista svarsdag, åtskilda med komma, "
+                                  "till exempel 14, 3, -1 (-1 betyder dagen efter).") from None
+
+
+class DeadlineForm(FlaskForm):
+    deadline = DateField("Ny sista svarsdag", validators=[
+        DataRequired("Fyll i sista svarsdag som ÅÅÅÅ-MM-DD.")])
+    move = SubmitField("Flytta sista svarsdag")

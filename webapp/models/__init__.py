@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models, one module per area; imported here so Alembic sees them all."""
 from webapp.models.answers import Answer, AnswerState, Submission
 from webapp.models.audit import AuditEvent
+from webapp.models.mail import MailKind, MailState, OutboxMessage, PersonalLink
 from webapp.models.org import Organisation, OrganisationKind
 from webapp.models.plan import ActionPlan, FocusArea, SubGoal
 from webapp.models.review import AnswerRevision, ReviewerAssignment
@@ -9,7 +10,7 @@ from webapp.models.rounds import AssignmentMode, Round, RoundRecipient, RoundSta
 from webapp.models.users import Role, User, user_organisations
 
 __all__ = [
-    "ActionPlan", "Answer", "AssignmentMode", "AnswerRevision", "ReviewerAssignment", "AnswerState", "AuditEvent", "FocusArea", "Organisation",
+    "ActionPlan", "Answer", "AssignmentMode", "AnswerRevision", "ReviewerAssignment", "AnswerState", "AuditEvent", "FocusArea", "MailKind", "MailState", "OutboxMessage", "PersonalLink", "Organisation",
     "OrganisationKind", "ReportFile", "ReportJob", "ReportJobState", "Role", "Round",
     "RoundRecipient", "RoundStatus", "RoundSubGoal", "SubGoal", "Submission", "User",
     "user_organisations",

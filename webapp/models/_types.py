@@ -27,11 +27,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value
 
 
-STOCKHOLM = "Europe/Stockholm"
-
 
 def local_today() -> dt.date:
     """Today's date where the users are; dates on reports and deadlines are Swedish dates."""
-    from zoneinfo import ZoneInfo
+    from webapp import clock
 
-    return dt.datetime.now(ZoneInfo(STOCKHOLM)).date()
+    return clock.today()

@@ -14,12 +14,13 @@ from webapp.models.plan import SubGoal
 
 
 class RoundStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  # opens on opens_on, when the dispatcher sends the invitations
     OPEN = "open"
     CLOSED = "closed"
 
     @property
     def label(self) -> str:
-        return {"open": "Öppen", "closed": "Stängd"}[self.value]
+        return {"scheduled": "Planerad", "open": "Öppen", "closed": "Stängd"}[self.value]
 
 
 class AssignmentMode(enum.StrEnum):
@@ -37,7 +38,12 @@ class Round(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     year: Mapped[int]
+    opens_on: Mapped[dt.date] = mapped_column(Date)
     deadline: Mapped[dt.date] = mapped_column(Date)
+    # Days before the deadline a reminder goes out; negative numbers are days after it.
+    reminder_days: Mapped[str] = mapped_column(String(100), default="14,3,-1",
+                                               server_default="14,3,-1")
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[RoundStatus] = mapped_column(
         Enum(RoundStatus, native_enum=False, length=20,
              values_callable=lambda e: [m.value for m in e]),
@@ -60,6 +66,19 @@ class Round(db.Model):
     recipients: Mapped[list[Organisation]] = relationship(
         secondary="round_recipient", order_by="Organisation.name"
     )
+
+    @property
+    def reminder_offsets(self) -> list[int]:
+        return parse_reminder_days(self.reminder_days)
+
+    def reminder_dates(self) -> list[dt.date]:
+        return sorted(self.deadline - dt.timedelta(days=d) for d in self.reminder_offsets)
+
+
+def parse_reminder_days(text: str) -> list[int]:
+    """"14, 3, -1" -> [14, 3, -1]; raises ValueError on anything else."""
+    parts = [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
+    return sorted({int(p) for p in parts}, reverse=True)
 
 
 class RoundSubGoal(db.Model):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from webapp.extensions import db
-from webapp.models import Answer, Organisation, Role, Round, User
+from webapp.models import Answer, Organisation, Role, Round, RoundStatus, User
 from webapp.services import NotFound
 from webapp.workflows.review import Actor
 
@@ -32,7 +32,8 @@ def round_for(user: User, round_id: int) -> Round:
     if is_staff(user):
         return rnd
     recipient_ids = {o.id for o in rnd.recipients}
-    if not any(o.id in recipient_ids for o in user.organisations):
+    if (rnd.status is RoundStatus.SCHEDULED
+            or not any(o.id in recipient_ids for o in user.organisations)):
         raise NotFound()
     return rnd
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from webapp.extensions import db
 from webapp.models import Answer, AnswerRevision, Round, Submission, User
 from webapp.models._types import utcnow
-from webapp.services import ServiceError, StaleState, audit
+from webapp.services import ServiceError, StaleState, audit, mail
 from webapp.services.access import actor_of
 from webapp.workflows import review
 from webapp.workflows.review import InvalidTransition, ReviewAction, ReviewState
@@ -53,6 +53,8 @@ def act(actor: User, answer: Answer, action: ReviewAction, *, expected_state: Re
     audit.record(actor, f"answer.{action.value}", "answer", answer.id,
                  round_id=answer.submission.round_id, from_state=transition.from_state,
                  to_state=transition.to_state, answer_version=answer.version, comment=comment)
+    if transition.to_state is ReviewState.RETURNED:
+        mail.notify_returned(answer)
     return answer
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -9,19 +10,21 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.forms.reports import ReportRequestForm
-from webapp.forms.rounds import RoundForm
+from webapp.forms.auth import EmptyForm
+from webapp.forms.rounds import DeadlineForm, RoundForm
 from wtforms import SelectField
 
 from webapp.forms.admin import AssignmentModeForm, AssignmentsForm
 from webapp.models import (ActionPlan, AssignmentMode, FocusArea, Organisation, OrganisationKind,
-                           ReportJob, Role, Round)
+                           OutboxMessage, ReportJob, Role, Round, RoundStatus, User)
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import ServiceError
-from webapp.services import assignment
+from webapp.services import assignment, links, mail
 from webapp.services import rounds as round_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+log = logging.getLogger(__name__)
 
 
 @bp.route("/")
@@ -46,6 +49,7 @@ def _round_form() -> RoundForm:
         today = local_today()
         form.year.data = today.year
         form.name.data = f"Uppföljning {today.year}"
+        form.opens_on.data = today
         form.deadline.data = today + dt.timedelta(days=42)
         form.organisations.data = [o.id for o in organisations
                                    if o.kind is OrganisationKind.MUNICIPALITY]
@@ -61,13 +65,15 @@ def new_round():  # type: ignore[no-untyped-def]
             rnd = round_service.open_round(
                 current_user, name=form.name.data or "", year=form.year.data or 0,
                 deadline=form.deadline.data, sub_goal_ids=form.sub_goals.data or [],
-                organisation_ids=form.organisations.data or [])
+                organisation_ids=form.organisations.data or [], opens_on=form.opens_on.data,
+                reminder_days=form.reminder_days.data or "")
         except ServiceError as refusal:
             db.session.rollback()
             flash(refusal.message, "error")
         else:
             db.session.commit()
-            flash(f"Omgången {rnd.name} är öppen.", "success")
+            flash(f"Omgången {rnd.name} är öppen." if rnd.status is RoundStatus.OPEN else
+                  f"Omgången {rnd.name} öppnas {rnd.opens_on.isoformat()}.", "success")
             return redirect(url_for(".round_detail", round_id=rnd.id))
     return render_template("admin/new_round.html", form=form), 422 if form.errors else 200
 
@@ -80,8 +86,10 @@ def round_detail(round_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     jobs = db.session.scalars(select(ReportJob).where(ReportJob.round_id == rnd.id)
                               .order_by(ReportJob.id.desc())).all()
+    deadline_form = DeadlineForm(formdata=None, deadline=rnd.deadline)
     return render_template("admin/round.html", round=rnd, jobs=jobs,
-                           report_form=ReportRequestForm(), mode_form=_mode_form(rnd))
+                           report_form=ReportRequestForm(), mode_form=_mode_form(rnd),
+                           deadline_form=deadline_form, button=EmptyForm())
 
 
 
@@ -149,3 +157,118 @@ def _mode_form(rnd: Round) -> AssignmentModeForm:
     if not form.is_submitted():
         form.mode.data = rnd.assignment_mode.value
     return form
+
+
+def _admin_round(round_id: int) -> Round:
+    rnd = db.session.get(Round, round_id)
+    if rnd is None:
+        abort(404)
+    return rnd
+
+
+@bp.route("/omgang/<int:round_id>/utskick")
+@roles_required(Role.ADMIN)
+def round_mail(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _admin_round(round_id)
+    contacts, messages = mail.round_status(rnd)
+    return render_template("admin/round_mail.html", round=rnd, contacts=contacts,
+                           messages=messages, button=EmptyForm())
+
+
+@bp.route("/utskick/<int:message_id>/skicka-igen", methods=["POST"])
+@roles_required(Role.ADMIN)
+def resend_mail(message_id: int):  # type: ignore[no-untyped-def]
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        try:
+            mail.resend(current_user, message)
+        except ServiceError as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        else:
+            db.session.commit()
+            enqueue_mail(message.id)
+            flash(f"Utskicket till {message.user.email} skickas igen.", "success")
+    return redirect(url_for(".round_mail", round_id=message.round_id))
+
+
+@bp.route("/omgang/<int:round_id>/lankar/<int:user_id>/sparra", methods=["POST"])
+@roles_required(Role.ADMIN)
+def revoke_links(round_id: int, user_id: int):  # type: ignore[no-untyped-def]
+    rnd = _admin_round(round_id)
+    contact = db.session.get(User, user_id)
+    if contact is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    count = links.revoke_all(current_user, rnd, contact)
+    db.session.commit()
+    flash(f"{count} länk(ar) för {contact.name} är spärrade.", "success")
+    return redirect(url_for(".round_mail", round_id=rnd.id))
+
+
+@bp.route("/omgang/<int:round_id>/stang", methods=["POST"])
+@roles_required(Role.ADMIN)
+def close_round(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _admin_round(round_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            round_service.close_round(current_user, rnd)
+        except ServiceError as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        else:
+            db.session.commit()
+            flash(f"{rnd.name} är stängd. Personliga länkar fungerar inte längre.", "success")
+    return redirect(url_for(".round_detail", round_id=rnd.id))
+
+
+@bp.route("/omgang/<int:round_id>/sista-svarsdag", methods=["POST"])
+@roles_required(Role.ADMIN)
+def move_deadline(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _admin_round(round_id)
+    form = DeadlineForm()
+    if form.validate_on_submit():
+        try:
+            round_service.move_deadline(current_user, rnd, form.deadline.data)
+        except ServiceError as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+        else:
+            db.session.commit()
+            flash(f"Sista svarsdag är nu {rnd.deadline.isoformat()}; påminnelserna följer med.",
+                  "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for(".round_detail", round_id=rnd.id))
+
+
+@bp.route("/omgang/<int:round_id>/nasta-ar", methods=["POST"])
+@roles_required(Role.ADMIN)
+def next_round(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _admin_round(round_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        new = round_service.create_next_round(current_user, rnd)
+    except ServiceError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return redirect(url_for(".round_detail", round_id=rnd.id))
+    db.session.commit()
+    flash(f"{new.name} är skapad och öppnas {new.opens_on.isoformat()}.", "success")
+    return redirect(url_for(".round_detail", round_id=new.id))
+
+
+def enqueue_mail(message_id: int) -> None:
+    """After the commit; if the broker is down the dispatcher finds the row again."""
+    from worker.tasks import send_mail
+
+    try:
+        send_mail.delay(message_id)
+    except Exception:  # noqa: BLE001  (broker unreachable: the database keeps the row)
+        log.warning("could not enqueue mail %s; the dispatcher will", message_id, exc_info=True)

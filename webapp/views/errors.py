@@ -18,6 +18,8 @@ MESSAGES = {
     404: ("Sidan finns inte", "Sidan finns inte, eller så har du inte tillgång till den."),
     405: ("Otillåten metod", "Det går inte att göra så på den här sidan."),
     413: ("För stor", "Det du skickade var för stort."),
+    429: ("För många försök", "Du har gjort för många försök på kort tid. Vänta en stund och "
+          "försök igen."),
     500: ("Något gick fel", "Ett oväntat fel inträffade. Inget av det du redan sparat har "
           "gått förlorat. Försök igen om en stund."),
     503: ("Tillfälligt otillgänglig", "Tjänsten är tillfälligt otillgänglig. Det du redan "

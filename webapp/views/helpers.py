@@ -18,6 +18,12 @@ AUDIT_LABELS = {
     "round.assignment_mode": "ändrade hur granskningen fördelas",
     "review.assignments": "ändrade fördelningen av granskningen",
     "audit.export": "exporterade loggen",
+    "round.close": "stängde omgången",
+    "round.deadline": "flyttade sista svarsdag",
+    "round.opened_on_schedule": "omgången öppnades enligt schemat",
+    "link.use": "loggade in med personlig länk",
+    "link.revoke": "spärrade personliga länkar",
+    "mail.resend": "skickade om e-post",
     "report.request": "beställde rapporten",
     "report.download": "laddade ner rapporten",
 }

@@ -1,7 +1,7 @@
 """The contact's pages: the organisation's overview and one sub-goal at a time."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,6 +11,7 @@ from webapp.models import Answer, Role, Round, RoundStatus, Submission
 from webapp.security import roles_required
 from webapp.services import NotFound, ServiceError, answers
 from webapp.services.access import organisation_for, round_for
+from webapp.views.links import LINK_ROUND
 from webapp.workflows.review import InvalidTransition, ReviewState, contact_can_edit
 
 bp = Blueprint("respond", __name__, url_prefix="/svar")
@@ -20,15 +21,19 @@ bp = Blueprint("respond", __name__, url_prefix="/svar")
 @roles_required(Role.CONTACT)
 def home():  # type: ignore[no-untyped-def]
     org_ids = [o.id for o in current_user.organisations]
-    submissions = db.session.scalars(
-        select(Submission).join(Round)
-        .where(Submission.organisation_id.in_(org_ids), Round.status == RoundStatus.OPEN)
-        .order_by(Round.deadline)
-    ).all()
+    query = (select(Submission).join(Round)
+             .where(Submission.organisation_id.in_(org_ids), Round.status == RoundStatus.OPEN)
+             .order_by(Round.deadline))
+    if LINK_ROUND in session:
+        query = query.where(Round.id == session[LINK_ROUND])
+    submissions = db.session.scalars(query).all()
     return render_template("respond/home.html", submissions=submissions)
 
 
 def _load(round_id: int, organisation_id: int) -> Submission:
+    # A personal link opens its own round only, whatever else the contact answers for.
+    if session.get(LINK_ROUND, round_id) != round_id:
+        abort(404)
     try:
         round_for(current_user, round_id)
         organisation_for(current_user, organisation_id)
