@@ -3,6 +3,8 @@ with beat): a person can sign in, order the report over HTTP and download it; Ct
 everything."""
 from __future__ import annotations
 
+import email
+import email.policy
 import http.cookiejar
 import io
 import os
@@ -53,7 +55,11 @@ def csrf(html: str) -> str:
 def running_product(tmp_path: Path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-    env.update({"PORT": str(port), "UPPFOLJNING_INSTANCE": str(tmp_path / "instance")})
+    env.update({"PORT": str(port), "UPPFOLJNING_INSTANCE": str(tmp_path / "instance"),
+                "DISPATCH_INTERVAL_SECONDS": "2"})
+    env.pop("UPPFOLJNING_CLOCK_FILE", None)
+    for name in ("SMTP_HOST", "SMTP_PORT"):
+        env.pop(name, None)
     log_path = tmp_path / "run.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(["make", "run"], cwd=PROJECT, env=env, stdout=log,
@@ -106,6 +112,24 @@ def test_run_command_serves_the_report_from_its_own_worker(running_product) -> N
     assert "Kumla kommun har utbildat personal" not in text
     assert "Fritidsgårdarna har haft öppet fler kvällar." not in text
     assert "Dnr: 26RS0001" in text
+
+    # The schedule ran on the embedded broker: the demo round opened today, so each demo
+    # contact got one invitation, written as a mail file since no SMTP server is configured.
+    mail_folder = instance / "mail"
+    deadline = time.monotonic() + 60
+    def invitations() -> list[str]:
+        found = []
+        for path in mail_folder.glob("*.eml") if mail_folder.exists() else []:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if message["Subject"].startswith("Inbjudan"):
+                found.append(message["To"])
+        return found
+    while len(invitations()) < 4:
+        assert time.monotonic() < deadline, log_path.read_text()[-4000:]
+        time.sleep(0.5)
+    time.sleep(4)  # two more dispatcher runs send nothing again
+    assert sorted(invitations()) == ["askersund@example.se", "hallsberg@example.se",
+                                     "kumla@example.se", "orebro@example.se"]
 
     # Ctrl-C stops the web server and the worker.
     os.killpg(process.pid, signal.SIGINT)
