@@ -57,6 +57,25 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
 
+    @app.cli.command("issue-link")
+    @click.argument("round_id", type=int)
+    @click.argument("email")
+    def issue_link(round_id: int, email: str) -> None:
+        """Print a new personal link for a contact (when a mail cannot reach them)."""
+        from sqlalchemy import select
+
+        from webapp.models import Role, Round, User
+        from webapp.services import links
+
+        rnd = db.session.get(Round, round_id)
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower(),
+                                                    User.role == Role.CONTACT))
+        if rnd is None or user is None:
+            raise click.ClickException("Omgången eller kontaktpersonen finns inte.")
+        token = links.issue(rnd, user)
+        db.session.commit()
+        click.echo(f"{app.config['PUBLIC_URL'].rstrip('/')}/lank/{token}")
+
     @app.cli.command("compile-report")
     @click.argument("round_id", type=int)
     @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))

@@ -42,12 +42,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _flask(*args: str, env: dict[str, str]) -> None:
+SERVER_ENV: dict[str, str] = {}
+
+
+def flask_command(*args: str) -> str:
+    """Run a flask command against the live server's database; returns its output."""
+    return _flask(*args, env=SERVER_ENV)
+
+
+def _flask(*args: str, env: dict[str, str]) -> str:
     result = subprocess.run([str(FLASK), "--app", "webapp", *args], cwd=PROJECT, env=env,
                             capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         pytest.fail(f"`flask --app webapp {' '.join(args)}` failed ({result.returncode}):\n"
                     f"{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+    return result.stdout
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +67,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
     env.update(UPPFOLJNING_INSTANCE=str(instance), DEMO_PASSWORD=PASSWORD,
                PYTHONUNBUFFERED="1")
+    SERVER_ENV.update(env)
     _flask("db", "upgrade", env=env)
     _flask("seed-demo", env=env)
 

@@ -175,3 +175,39 @@ def test_resubmission_diff_page(page: Page) -> None:
     expect(page.get_by_role("heading", name="Ändringar sedan svaret returnerades")).to_be_visible()
     expect(page.locator(".diff ins")).to_contain_text("120 unga")
     assert_accessible(page)
+
+
+# --- Personal links and mail ------------------------------------------------------------------
+
+def test_personal_link_pages(page: Page) -> None:
+    from tests.e2e.conftest import flask_command
+
+    url = flask_command("issue-link", "1", "kumla@example.se").strip()
+    token = url.rsplit("/", 1)[1]
+    page.goto(f"/lank/{token}")
+    expect(page.get_by_role("button", name="Fortsätt")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"/lank/{token[:-3]}xyz")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Länken fungerar inte")
+    assert_accessible(page)
+    page.goto("/lank/ny")
+    assert_accessible(page)
+    page.get_by_role("button", name="Skicka en ny länk").click()  # empty: error state
+    expect(page.get_by_role("alert").first).to_be_visible()
+    assert_accessible(page)
+
+
+def test_signing_in_with_a_personal_link(page: Page) -> None:
+    from tests.e2e.conftest import flask_command
+
+    url = flask_command("issue-link", "1", "orebro@example.se").strip()
+    page.goto("/lank/" + url.rsplit("/", 1)[1])
+    page.get_by_role("button", name="Fortsätt").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Örebro")
+    assert "/lank/" not in page.url
+
+
+def test_admin_mail_page(page: Page) -> None:
+    login(page, "admin@example.se")
+    page.goto("/admin/omgang/1/utskick")
+    assert_accessible(page)

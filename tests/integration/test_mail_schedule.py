@@ -192,8 +192,14 @@ def test_reminders_go_only_to_organisations_that_have_not_submitted(world, inbox
         db.session.commit()
     set_clock(clock_file, "2030-03-28T08:00:00+01:00")  # three days before the deadline
     wait_for(lambda: len(handler.to("Påminnelse")) == 2)
+    # Örebro's answers wait for review: each reviewer gets one digest that day, no more.
+    wait_for(lambda: len(handler.to("Svar som väntar")) == 2)
     time.sleep(3)
     assert handler.to("Påminnelse") == Counter({"kumla@example.se": 1, "kumla2@example.se": 1})
+    assert handler.to("Svar som väntar") == Counter({"granskare@example.se": 1,
+                                                     "admin@example.se": 1})
+    digest = next(m for m in handler.messages if m["Subject"].startswith("Svar som väntar"))
+    assert "Örebro" in digest.get_body(("plain",)).get_content()
 
 
 def test_two_dispatchers_at_once_send_nothing_twice(world, inbox, clock_file, app) -> None:

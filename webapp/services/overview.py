@@ -90,7 +90,8 @@ def build(rnd: Round, filters: Filters, today: dt.date) -> Overview:
 
 
 def queue(reviewer_id: int) -> list[Answer]:
-    """Submitted answers in open rounds that wait for this reviewer."""
+    """Submitted answers in open rounds that wait for this reviewer: those assigned to them,
+    and those no one is assigned (until the admin sets up assignments, all are everyone's)."""
     waiting = db.session.scalars(
         select(Answer).join(Submission).join(Round)
         .where(Answer.state == ReviewState.SUBMITTED, Round.status == RoundStatus.OPEN)
@@ -101,4 +102,4 @@ def queue(reviewer_id: int) -> list[Answer]:
     assigned = assignment.load()
     return [a for a in waiting
             if assigned.reviewer_id(a.submission.round, a.submission.organisation, a.sub_goal,
-                                    a) == reviewer_id]
+                                    a) in (reviewer_id, None)]
