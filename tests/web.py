@@ -78,10 +78,14 @@ class Browser:
         return response
 
     def login(self, email: str, password: str = "demo-losenord") -> TestResponse:
+        """Sign in as a person would, with the authenticator app's code for staff."""
         self.client.get("/")  # reset
         self.get("/logga-in")
         response = self.submit({"email": email, "password": password})
         assert "Fel e-postadress" not in response.text
+        if self.url == "/logga-in/kod":
+            response = self.submit({"code": totp_code()})
+            assert "Koden stämmer inte" not in response.text, "TOTP code refused (reused?)"
         return response
 
     def logout(self) -> None:
@@ -113,3 +117,11 @@ def csrf_token(response: TestResponse) -> str:
     """The page's CSRF token, as a person's browser would send it with any form."""
     return next(f["fields"]["csrf_token"] for f in forms(response.text)
                 if f["fields"].get("csrf_token"))
+
+
+def totp_code() -> str:
+    import pyotp
+
+    from webapp.services.demo import DEMO_TOTP_SECRET
+
+    return pyotp.TOTP(DEMO_TOTP_SECRET).now()

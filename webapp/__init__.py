@@ -19,6 +19,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security_headers(app)
     register_template_helpers(app)
     register_cli(app)
     logging.basicConfig(level=logging.INFO)
@@ -52,18 +53,42 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):  # type: ignore[no-untyped-def]
-        from webapp.models import User
+        """Only a session the server still knows: signed out, disabled, idle or too old
+        sessions end here, whatever the cookie says."""
+        import datetime as dt
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        from flask import session
+
+        from webapp.services import auth
+
+        sid = session.get("sid")
+        if not sid or not user_id.isdigit():
+            return None
+        user_session = auth.current_session(
+            sid, int(user_id),
+            idle=dt.timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]),
+            absolute=dt.timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"]))
+        if user_session is None:
+            session.clear()
+            return None
+        if db.session.dirty:  # last_seen_at was touched: keep it, whatever the view does
+            db.session.commit()
+        return user_session.user
 
     celery_init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import admin, auth, links, main, reports, respond, review
+    from webapp.views import admin, auth, links, main, privacy, reports, respond, review
 
-    for module in (auth, links, main, respond, review, admin, reports):
+    for module in (auth, links, main, privacy, respond, review, admin, reports):
         app.register_blueprint(module.bp)
+
+
+def register_security_headers(app: Flask) -> None:
+    from webapp.views.headers import register
+
+    register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

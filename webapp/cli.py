@@ -27,6 +27,9 @@ def register(app: Flask) -> None:
         for user in users:
             orgs = f" ({', '.join(user.organisations)})" if user.organisations else ""
             click.echo(f"  {user.role.label:<14} {user.email:<24} lösenord: {demo.DEMO_PASSWORD}{orgs}")
+        click.echo(f"Staff sign in in two steps: add the secret {demo.DEMO_TOTP_SECRET} to an "
+                   "authenticator app, or print the current code with\n"
+                   f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{demo.DEMO_TOTP_SECRET}').now())\"")
 
     @app.cli.command("create-admin")
     @click.option("--email", prompt="E-postadress")

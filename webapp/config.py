@@ -28,6 +28,14 @@ class Config:
         self.INSTANCE_PATH = str(instance)
         self.ENV_NAME = os.environ.get("UPPFOLJNING_ENV", "development")
         self.SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+        # Rotation: the new key signs, the old ones (comma-separated) are still accepted.
+        self.SECRET_KEY_FALLBACKS = [k for k in os.environ.get(
+            "SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
+        self.DEBUG = _bool("FLASK_DEBUG", False)
+        self.SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+        self.SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+        self.RETENTION_LINK_DAYS = int(os.environ.get("RETENTION_LINK_DAYS", "30"))
+        self.RETENTION_SESSION_DAYS = int(os.environ.get("RETENTION_SESSION_DAYS", "30"))
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'uppfoljning.sqlite'}"
         )
@@ -77,6 +85,10 @@ class Config:
                     "task": "worker.tasks.dispatch_mail",
                     "schedule": float(os.environ.get("DISPATCH_INTERVAL_SECONDS", "60")),
                 },
+                "apply-retention": {
+                    "task": "worker.tasks.apply_retention",
+                    "schedule": 3600.0,
+                },
                 "requeue-pending-report-jobs": {
                     "task": "worker.tasks.requeue_pending_report_jobs",
                     "schedule": 60.0,
@@ -101,8 +113,15 @@ class Config:
 
     def check(self) -> None:
         """Refuse to run in production on development defaults."""
-        if self.is_production and self.SECRET_KEY == DEV_SECRET_KEY:
-            raise RuntimeError("SECRET_KEY must be set in production (UPPFOLJNING_ENV=production).")
+        if not self.is_production:
+            return
+        if self.SECRET_KEY == DEV_SECRET_KEY or len(self.SECRET_KEY) < 32:
+            raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 "
+                               "characters in production (UPPFOLJNING_ENV=production).")
+        if self.DEBUG:
+            raise RuntimeError("FLASK_DEBUG must be off in production.")
+        if DEV_SECRET_KEY in self.SECRET_KEY_FALLBACKS:
+            raise RuntimeError("The development key may not be a SECRET_KEY_FALLBACKS entry.")
 
     def as_mapping(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in dir(self) if k.isupper()}

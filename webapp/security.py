@@ -6,7 +6,7 @@ from typing import Callable, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort
+from flask import abort, request
 from flask_login import current_user, login_required
 
 from webapp.models import Role
@@ -31,17 +31,49 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 
-def roles_required(*roles: Role) -> Callable[[F], F]:
-    """Every route states who may use it; anyone else gets 403."""
+# Every view declares who may use it (the route × role test reads this): public, any
+# signed-in person, or a set of roles. READER (read-only) is let in on GET only, where allowed.
+ACCESS = "access_rule"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def public(view: F) -> F:
+    setattr(view, ACCESS, "public")
+    return view
+
+
+def signed_in(view: F) -> F:
+    wrapped = login_required(view)
+    setattr(wrapped, ACCESS, "signed_in")
+    return wrapped  # type: ignore[return-value]
+
+
+def roles_required(*roles: Role, readers: bool = False) -> Callable[[F], F]:
+    """Only these roles (and, with ``readers``, read-only users for GET); others get 403."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         @login_required
         def wrapped(*args: object, **kwargs: object) -> object:
-            if current_user.role not in roles:
+            allowed = current_user.role in roles or (
+                readers and current_user.role is Role.READER and request.method in SAFE_METHODS)
+            if not allowed:
+                audit_denial()
                 abort(403)
             return view(*args, **kwargs)
 
+        setattr(wrapped, ACCESS, (frozenset(roles), readers))
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def audit_denial() -> None:
+    """Access denials are audited (who, which path), in a transaction of their own."""
+    from webapp.extensions import db
+    from webapp.services import audit
+
+    db.session.rollback()
+    audit.record(current_user if current_user.is_authenticated else None, "access.denied",
+                 "path", None, comment=f"{request.method} {request.path}"[:300])
+    db.session.commit()

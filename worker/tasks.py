@@ -73,3 +73,18 @@ def send_mail(message_id: int) -> None:
         return
     mail.mark_sent(message_id)
     db.session.commit()
+
+
+@shared_task(name="worker.tasks.apply_retention", ignore_result=True)
+def apply_retention() -> None:
+    """Beat: delete personal links and sessions that are no longer needed (GDPR retention)."""
+    from flask import current_app
+
+    from webapp.services import privacy
+
+    config = current_app.config
+    counts = privacy.apply_retention(clock.now(),
+                                     link_days=int(config.get("RETENTION_LINK_DAYS", 30)),
+                                     session_days=int(config.get("RETENTION_SESSION_DAYS", 30)))
+    db.session.commit()
+    log.info("retention: deleted %s", counts)

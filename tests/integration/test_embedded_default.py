@@ -20,6 +20,8 @@ from pathlib import Path
 import docx
 import pytest
 
+from tests.web import totp_code
+
 PROJECT = Path(__file__).resolve().parents[2]
 # Variables the integration session sets for its own app; the run command must not see them.
 SERVICE_VARIABLES = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_QUEUE")
@@ -91,6 +93,8 @@ def test_run_command_serves_the_report_from_its_own_worker(running_product) -> N
     url, page = visitor.post("/logga-in", {
         "csrf_token": csrf(login_page.decode()), "email": "admin@example.se",
         "password": "demo-losenord"})
+    assert url.endswith("/logga-in/kod")  # staff: the second step
+    url, page = visitor.post("/logga-in/kod", {"csrf_token": csrf(page), "code": totp_code()})
     assert url.endswith("/admin/") and "Uppföljningsomgångar" in page
 
     _, round_page, _ = visitor.get("/admin/omgang/1")

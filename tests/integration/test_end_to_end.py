@@ -32,7 +32,7 @@ def answer_page(b: Browser, contact: str, round_name: str = "Uppföljning 2027")
 
 
 def review(b: Browser, organisation: str, *, approve: bool, comment: str = "") -> None:
-    b.login("granskare@example.se")
+    """``b`` is the reviewer's own browser, signed in once (a TOTP code works only once)."""
     rounds = b.get("/granskning/")
     round_link = next(l for l in b.links(r"/granskning/omgang/\d+")
                       if "Uppföljning 2027" in rounds.text.split(l, 1)[1][:100])
@@ -49,26 +49,26 @@ def review(b: Browser, organisation: str, *, approve: bool, comment: str = "") -
         response = b.submit({"return_": "Returnera med kommentar", "comment": comment},
                             action=b.url)
         assert "Svaret är returnerat med din kommentar." in text_of(response)
-    b.logout()
 
 
 def test_round_answer_review_and_report(browser: Browser, worker, demo) -> None:
-    b = browser
+    b = browser  # the contacts' browser
+    admin, reviewer = Browser(demo.test_client()), Browser(demo.test_client())
+    admin.login("admin@example.se")
+    reviewer.login("granskare@example.se")
     # 1. The admin opens a round for one sub-goal, answered by Kumla and Örebro.
-    b.login("admin@example.se")
-    page = b.get("/admin/omgang/ny")
+    page = admin.get("/admin/omgang/ny")
     sub_goals = checkboxes(page.text, "sub_goals")
     organisations = checkboxes(page.text, "organisations")
     chosen_goal = next(v for label, v in sub_goals.items() if label.startswith(SUB_GOAL))
-    response = b.submit({
+    response = admin.submit({
         "name": "Uppföljning 2027", "year": "2027",
         "deadline": (dt.date.today() + dt.timedelta(days=20)).isoformat(),
         "sub_goals": [chosen_goal],
         "organisations": [organisations["Kumla (kommun)"], organisations["Örebro (kommun)"]],
     })
     assert "Omgången Uppföljning 2027 är öppen." in text_of(response)
-    round_url = b.url
-    b.logout()
+    round_url = admin.url
 
     # 2. Kumla's contact writes a draft, comes back to it, then submits.
     url = answer_page(b, "kumla@example.se")
@@ -90,18 +90,18 @@ def test_round_answer_review_and_report(browser: Browser, worker, demo) -> None:
     b.logout()
 
     # 3. The reviewer returns both; Kumla sees the comment, edits, resubmits; approved.
-    review(b, "Kumla", approve=False, comment="Hur många familjehem deltog?")
-    review(b, "Örebro", approve=False, comment="Beskriv resultatet.")
+    review(reviewer, "Kumla", approve=False, comment="Hur många familjehem deltog?")
+    review(reviewer, "Örebro", approve=False, comment="Beskriv resultatet.")
     b.login("kumla@example.se")
     page = b.get(url)
     assert "Granskarens kommentar" in page.text and "Hur många familjehem deltog?" in page.text
     response = b.submit({"text": KUMLA_FINAL, "submit": "Spara och skicka in"})
     assert "är inskickat för granskning" in text_of(response)
     b.logout()
-    review(b, "Kumla", approve=True)
+    review(reviewer, "Kumla", approve=True)
 
     # 4. The admin asks for the report; the worker builds it; the page offers the download.
-    b.login("admin@example.se")
+    b = admin
     b.get(round_url)
     report_action = re.search(r'action="(/rapporter/omgang/\d+)"', b.page.text).group(1)
     response = b.submit({"registry_number": "27RS0042"}, action=report_action)

@@ -63,8 +63,8 @@ def test_a_contact_cannot_approve_its_own_answer(browser: Browser, demo) -> None
 def test_second_reviewer_acting_on_a_stale_page_changes_nothing(demo) -> None:
     first, second = Browser(demo.test_client()), Browser(demo.test_client())
     submitted = _answer(demo, "Kumla")
-    for b in (first, second):
-        b.login("granskare@example.se")
+    for b, email in ((first, "granskare@example.se"), (second, "admin@example.se")):
+        b.login(email)
         b.get(f"/granskning/svar/{submitted.id}")
     first.submit({"approve": "Godkänn"}, action=first.url)
     response = second.submit({"return_": "Returnera med kommentar", "comment": "Sent."},

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 
@@ -15,3 +15,10 @@ class EmptyForm(FlaskForm):
     """For POST-only buttons: carries the CSRF token and nothing else."""
 
     submit = SubmitField("OK")
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField("Engångskod", validators=[
+        DataRequired("Skriv koden från appen."), Length(max=32, message="Koden är för lång.")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    submit = SubmitField("Logga in")

@@ -7,11 +7,11 @@ from webapp.models.plan import ActionPlan, FocusArea, SubGoal
 from webapp.models.review import AnswerRevision, ReviewerAssignment
 from webapp.models.reports import ReportFile, ReportJob, ReportJobState
 from webapp.models.rounds import AssignmentMode, Round, RoundRecipient, RoundStatus, RoundSubGoal
-from webapp.models.users import Role, User, user_organisations
+from webapp.models.users import RecoveryCode, Role, User, UserSession, user_organisations
 
 __all__ = [
     "ActionPlan", "Answer", "AssignmentMode", "AnswerRevision", "ReviewerAssignment", "AnswerState", "AuditEvent", "FocusArea", "MailKind", "MailState", "OutboxMessage", "PersonalLink", "Organisation",
-    "OrganisationKind", "ReportFile", "ReportJob", "ReportJobState", "Role", "Round",
-    "RoundRecipient", "RoundStatus", "RoundSubGoal", "SubGoal", "Submission", "User",
+    "OrganisationKind", "ReportFile", "ReportJob", "ReportJobState", "Role", "RecoveryCode", "Round",
+    "RoundRecipient", "RoundStatus", "RoundSubGoal", "SubGoal", "Submission", "User", "UserSession",
     "user_organisations",
 ]

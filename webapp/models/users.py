@@ -16,12 +16,17 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     REVIEWER = "reviewer"
     CONTACT = "contact"
+    READER = "reader"  # read-only, e.g. committee members
 
     @property
     def label(self) -> str:
-        return {"admin": "Administratör", "reviewer": "Granskare", "contact": "Kontaktperson"}[
-            self.value
-        ]
+        return {"admin": "Administratör", "reviewer": "Granskare", "contact": "Kontaktperson",
+                "reader": "Läsbehörighet"}[self.value]
+
+    @property
+    def is_staff(self) -> bool:
+        """Signs in with a password and a second factor."""
+        return self in (Role.ADMIN, Role.REVIEWER, Role.READER)
 
 
 # A contact can answer for several organisations; an organisation has several contacts.
@@ -42,8 +47,14 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(
         Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
     )
+    phone: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Second factor for staff (TOTP, RFC 6238); the last accepted time step stops a replay.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
+    # Set when a contact who left is anonymised (their answers stay, as public records).
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisations: Mapped[list[Organisation]] = relationship(
@@ -56,3 +67,32 @@ class User(UserMixin, db.Model):
 
     def represents(self, organisation_id: int) -> bool:
         return any(o.id == organisation_id for o in self.organisations)
+
+
+class RecoveryCode(db.Model):
+    """One-time codes for a staff member who lost their authenticator; stored hashed."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserSession(db.Model):
+    """A signed-in session, known to the server: signing out or disabling the user ends it,
+    so a copied cookie stops working. The cookie holds a random id; this row its hash."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    via: Mapped[str] = mapped_column(String(20))  # "password" or "link"
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

@@ -15,6 +15,8 @@ from webapp.security import hash_password
 from webapp.services import answers, plan_import, review, rounds
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-losenord")
+# The demo staff's authenticator secret, printed by seed-demo; add it to any TOTP app.
+DEMO_TOTP_SECRET = "UPPFOLJNINGDEMOTOTPHEMLIGHET2345"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class DemoUser:
 DEMO_USERS = (
     DemoUser("admin@example.se", "Anna Andersson", Role.ADMIN),
     DemoUser("granskare@example.se", "Gustav Granskare", Role.REVIEWER),
+    DemoUser("ledamot@example.se", "Lena Ledamot", Role.READER),
     DemoUser("kumla@example.se", "Karin Kumla", Role.CONTACT, ("Kumla",)),
     DemoUser("orebro@example.se", "Olle Örebro", Role.CONTACT, ("Örebro",)),
     DemoUser("askersund@example.se", "Asta Askersund", Role.CONTACT, ("Askersund",)),
@@ -56,6 +59,9 @@ def seed() -> list[DemoUser]:
                              [by_name[n] for n in u.organisations])
         for u in DEMO_USERS
     }
+    for user in users.values():
+        if user.role.is_staff:
+            user.totp_secret = DEMO_TOTP_SECRET
     admin, reviewer = users["admin@example.se"], users["granskare@example.se"]
     social = db.session.scalar(select(ActionPlan).where(ActionPlan.key == "social-valfard"))
     care = db.session.scalar(select(ActionPlan).where(ActionPlan.key == "sammanhallen-vard"))

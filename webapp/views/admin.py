@@ -21,6 +21,7 @@ from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import ServiceError
 from webapp.services import assignment, links, mail
+from webapp.services import auth as auth_service
 from webapp.services import rounds as round_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -272,3 +273,30 @@ def enqueue_mail(message_id: int) -> None:
         send_mail.delay(message_id)
     except Exception:  # noqa: BLE001  (broker unreachable: the database keeps the row)
         log.warning("could not enqueue mail %s; the dispatcher will", message_id, exc_info=True)
+
+
+@bp.route("/konton")
+@roles_required(Role.ADMIN)
+def users():  # type: ignore[no-untyped-def]
+    everyone = db.session.scalars(select(User).order_by(User.role, User.name)).all()
+    return render_template("admin/users.html", users=everyone, button=EmptyForm())
+
+
+@bp.route("/konton/<int:user_id>/<any(aktivera, inaktivera):change>", methods=["POST"])
+@roles_required(Role.ADMIN)
+def set_user_active(user_id: int, change: str):  # type: ignore[no-untyped-def]
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        auth_service.set_active(current_user, user, change == "aktivera")
+    except ServiceError as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{user.name} är {'aktiverad' if user.active else 'inaktiverad och utloggad'}.",
+              "success")
+    return redirect(url_for(".users"))

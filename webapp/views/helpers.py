@@ -24,6 +24,12 @@ AUDIT_LABELS = {
     "link.use": "loggade in med personlig länk",
     "link.revoke": "spärrade personliga länkar",
     "mail.resend": "skickade om e-post",
+    "person.export": "tog ut ett registerutdrag",
+    "person.anonymise": "anonymiserade en kontaktperson",
+    "privacy.retention": "gallrade länkar och inloggningar",
+    "user.disable": "inaktiverade ett konto",
+    "user.enable": "aktiverade ett konto",
+    "access.denied": "nekades åtkomst",
     "report.request": "beställde rapporten",
     "report.download": "laddade ner rapporten",
 }

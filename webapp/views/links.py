@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import (Blueprint, flash, make_response, redirect, render_template, session,
                    url_for)
-from flask_login import login_user, logout_user
 
 from webapp import clock
 from webapp.extensions import db, limiter
 from webapp.forms.links import ContinueForm, NewLinkForm
 from webapp.services import links, mail
+from webapp.security import public
 from webapp.services.links import LinkRefused
+from webapp.views.auth import finish_login
 
 bp = Blueprint("links", __name__, url_prefix="/lank")
 # The session of a link sign-in is bound to the link's round (see respond views).
@@ -25,6 +26,7 @@ def _private(response):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<token>", methods=["GET"])
+@public
 def open_link(token: str):  # type: ignore[no-untyped-def]
     try:
         link = links.find(token)
@@ -36,6 +38,7 @@ def open_link(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<token>", methods=["POST"])
+@public
 def use_link(token: str):  # type: ignore[no-untyped-def]
     form = ContinueForm()
     if not form.validate_on_submit():
@@ -46,10 +49,8 @@ def use_link(token: str):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return _private(make_response(render_template(
             "links/refused.html", message=refusal.message, form=NewLinkForm()), 404))
+    finish_login(link.user, "link")
     db.session.commit()
-    logout_user()
-    session.clear()
-    login_user(link.user)
     session[LINK_ROUND] = link.round_id
     organisations = [o for o in link.user.organisations
                      if o in link.round.recipients]
@@ -60,6 +61,7 @@ def use_link(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/ny", methods=["GET", "POST"])
+@public
 @limiter.limit("5 per minute; 30 per hour", methods=["POST"])
 def new_link():  # type: ignore[no-untyped-def]
     form = NewLinkForm()

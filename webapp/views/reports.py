@@ -61,13 +61,13 @@ def _job(job_id: int) -> ReportJob:
 
 
 @bp.route("/<int:job_id>")
-@roles_required(Role.ADMIN)
+@roles_required(Role.ADMIN, readers=True)
 def job(job_id: int):  # type: ignore[no-untyped-def]
     return render_template("reports/job.html", job=_job(job_id))
 
 
 @bp.route("/<int:job_id>/status")
-@roles_required(Role.ADMIN)
+@roles_required(Role.ADMIN, readers=True)
 def job_status(job_id: int):  # type: ignore[no-untyped-def]
     current = _job(job_id)
     return {
@@ -79,7 +79,7 @@ def job_status(job_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<int:job_id>/ladda-ner")
-@roles_required(Role.ADMIN)
+@roles_required(Role.ADMIN, readers=True)
 def download(job_id: int):  # type: ignore[no-untyped-def]
     file = db.session.scalar(
         db.select(ReportFile).where(ReportFile.job_id == _job(job_id).id)

@@ -39,7 +39,7 @@ def _answer(answer_id: int) -> Answer:
 
 
 @bp.route("/")
-@roles_required(*STAFF)
+@roles_required(*STAFF, readers=True)
 def rounds():  # type: ignore[no-untyped-def]
     all_rounds = db.session.scalars(select(Round).order_by(Round.deadline.desc())).all()
     return render_template("review/rounds.html", rounds=all_rounds,
@@ -68,7 +68,7 @@ def _filter_form(rnd: Round) -> OverviewFilterForm:
 
 
 @bp.route("/omgang/<int:round_id>")
-@roles_required(*STAFF)
+@roles_required(*STAFF, readers=True)
 def round_overview(round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round(round_id)
     form = _filter_form(rnd)
@@ -106,7 +106,7 @@ def bulk_approve(round_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/svar/<int:answer_id>", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF, readers=True)
 def answer(answer_id: int):  # type: ignore[no-untyped-def]
     current = _answer(answer_id)
     form = ReviewForm()
@@ -207,14 +207,14 @@ def _render(answer_id: int, form: ReviewForm, reopen_form: ReopenForm | None = N
 
 
 @bp.route("/omgang/<int:round_id>/logg")
-@roles_required(*STAFF)
+@roles_required(*STAFF, readers=True)
 def audit_log(round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round(round_id)
     return render_template("review/log.html", round=rnd, events=audit.round_log(rnd.id))
 
 
 @bp.route("/omgang/<int:round_id>/logg.csv")
-@roles_required(*STAFF)
+@roles_required(*STAFF, readers=True)
 def audit_log_csv(round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round(round_id)
     content = audit.export_round_csv(current_user, rnd.id)

@@ -1,0 +1,131 @@
+"""Sign-in: server-side sessions and the staff's second factor (TOTP with recovery codes)."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import pyotp
+from sqlalchemy import select, update
+
+from webapp import clock
+from webapp.extensions import db
+from webapp.models import RecoveryCode, User, UserSession
+from webapp.services import audit
+
+RECOVERY_CODES = 10
+# last_seen_at is written at most this often: a request does not cost a write each time.
+TOUCH_EVERY = dt.timedelta(seconds=60)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def start_session(user: User, via: str) -> str:
+    """A new server-side session; returns the random id for the cookie (only its hash is kept)."""
+    sid = secrets.token_urlsafe(32)
+    now = clock.now()
+    db.session.add(UserSession(id=_digest(sid), user_id=user.id, via=via, created_at=now,
+                               last_seen_at=now))
+    audit.record(user, f"auth.login.{via}", "user", user.id)
+    db.session.flush()
+    return sid
+
+
+def end_session(sid: str) -> None:
+    db.session.execute(update(UserSession).where(
+        UserSession.id == _digest(sid), UserSession.ended_at.is_(None))
+        .values(ended_at=clock.now()))
+
+
+def end_all_sessions(user: User) -> None:
+    db.session.execute(update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=clock.now()))
+
+
+def current_session(sid: str, user_id: int, *, idle: dt.timedelta,
+                    absolute: dt.timedelta) -> UserSession | None:
+    """The live session behind the cookie, or None when it ended, idled or grew too old."""
+    user_session = db.session.get(UserSession, _digest(sid))
+    now = clock.now()
+    if (user_session is None or user_session.user_id != user_id
+            or user_session.ended_at is not None or not user_session.user.active
+            or now - user_session.last_seen_at > idle
+            or now - user_session.created_at > absolute):
+        return None
+    if now - user_session.last_seen_at > TOUCH_EVERY:
+        user_session.last_seen_at = now
+    return user_session
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email,
+                                               issuer_name="Uppföljning av handlingsplaner")
+
+
+def _accept_totp(user: User, secret: str, code: str) -> bool:
+    """A code of the current step (±1 for clock drift), never one already used."""
+    code = "".join(ch for ch in code if ch.isdigit())
+    totp = pyotp.TOTP(secret)
+    now = clock.now()
+    for drift in (-1, 0, 1):
+        moment = now + dt.timedelta(seconds=30 * drift)
+        step = totp.timecode(moment)
+        if secrets.compare_digest(totp.at(moment), code) and step > (user.totp_last_step or -1):
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
+    """Switch on the second factor if ``code`` proves the app has ``secret``; return the
+    recovery codes (shown once), or None if the code was wrong."""
+    if not _accept_totp(user, secret, code):
+        audit.record(user, "auth.totp_enrol_failed", "user", user.id)
+        return None
+    user.totp_secret = secret
+    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]
+    db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
+    for code_value in codes:
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=_digest(code_value)))
+    audit.record(user, "auth.totp_enrolled", "user", user.id)
+    db.session.flush()
+    return codes
+
+
+def verify_second_factor(user: User, code: str) -> bool:
+    """A TOTP code, or an unused recovery code (used up by this)."""
+    if user.totp_secret and _accept_totp(user, user.totp_secret, code):
+        return True
+    cleaned = code.strip().lower().replace(" ", "").replace("-", "")
+    recovery = db.session.scalar(select(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _digest(cleaned),
+        RecoveryCode.used_at.is_(None)))
+    if recovery is not None:
+        recovery.used_at = clock.now()
+        audit.record(user, "auth.recovery_code_used", "user", user.id)
+        return True
+    audit.record(user, "auth.second_factor_failed", "user", user.id)
+    return False
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    """Disabling ends every session of the person at once."""
+    from webapp.models import Role
+    from webapp.services import ServiceError
+
+    if actor.role is not Role.ADMIN:
+        raise ServiceError("Bara administratörer kan ändra konton.")
+    if user.id == actor.id and not active:
+        raise ServiceError("Du kan inte inaktivera ditt eget konto.")
+    user.active = active
+    if not active:
+        end_all_sessions(user)
+    audit.record(actor, "user.enable" if active else "user.disable", "user", user.id)
+    db.session.flush()
