@@ -211,3 +211,39 @@ def test_admin_mail_page(page: Page) -> None:
     login(page, "admin@example.se")
     page.goto("/admin/omgang/1/utskick")
     assert_accessible(page)
+
+
+# --- Sign-in, accounts and personal data ------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/integritet", "/tillganglighet"])
+def test_public_statements(page: Page, path: str) -> None:
+    page.goto(path)
+    assert_accessible(page)
+
+
+def test_second_factor_page(page: Page) -> None:
+    page.goto("/logga-in")
+    page.get_by_label("E-postadress").fill("ledamot@example.se")
+    page.get_by_label("Lösenord").fill("demo-losenord")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.get_by_label("Engångskod")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Engångskod").fill("000000")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Koden stämmer inte")
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("path", ["/admin/konton", "/admin/personer"])
+def test_admin_account_pages(page: Page, path: str) -> None:
+    login(page, "admin@example.se")
+    page.goto(path)
+    assert_accessible(page)
+
+
+def test_session_warning_is_accessible_when_shown(page: Page) -> None:
+    login(page, "kumla@example.se")
+    page.goto("/svar/")
+    page.evaluate("document.getElementById('session-warning').hidden = false")
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    assert_accessible(page)

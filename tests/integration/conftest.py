@@ -87,9 +87,10 @@ def app(integration_env: dict[str, str]) -> Iterator[Flask]:
 @pytest.fixture()
 def demo(app: Flask) -> Iterator[Flask]:
     """Empty tables, then the demo data: every test starts from the same known state."""
-    from webapp.extensions import db
+    from webapp.extensions import db, limiter
     from webapp.services import demo as demo_data
 
+    limiter.reset()  # rate-limit counts are state too: each test starts from none
     with app.app_context():
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

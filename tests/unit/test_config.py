@@ -34,7 +34,7 @@ def test_production_refuses_the_development_secret(monkeypatch) -> None:
     monkeypatch.setenv("UPPFOLJNING_ENV", "production")
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         Config().check()
-    monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-environment")
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-environment-0123456789")
     Config().check()
 
 
@@ -46,3 +46,19 @@ def test_app_factory_builds_the_app_with_swedish_defaults(tmp_path) -> None:
     assert app.config["WTF_CSRF_TIME_LIMIT"] is None  # a form left open for hours still submits
     rules = {r.rule for r in app.url_map.iter_rules()}
     assert {"/logga-in", "/svar/", "/granskning/", "/admin/", "/halsa"} <= rules
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 31])
+def test_production_refuses_a_short_secret(monkeypatch, key) -> None:
+    monkeypatch.setenv("UPPFOLJNING_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", key)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        Config().check()
+
+
+def test_production_refuses_debug(monkeypatch) -> None:
+    monkeypatch.setenv("UPPFOLJNING_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="FLASK_DEBUG"):
+        Config().check()

@@ -53,9 +53,17 @@ def _pending_user() -> User | None:
     return user if user is not None and user.active else None
 
 
+def _login_key() -> str:
+    """Per address and account: one office behind one NAT address does not lock itself out,
+    and guessing one account's password is slowed wherever it comes from."""
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"login:{request.remote_addr}:{email}"
+
+
 @bp.route("/logga-in", methods=["GET", "POST"])
 @public
-@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"], key_func=_login_key)
+@limiter.limit("200 per minute", methods=["POST"])
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))

@@ -1,0 +1,123 @@
+"""Every route declares who may use it, and nobody else gets in, by GET or by POST.
+
+Adding a route without @public, @signed_in or @roles_required fails the first test."""
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.routing import AnyConverter, IntegerConverter, Rule
+
+from tests.web import Browser, csrf_token
+from webapp.extensions import db
+from webapp.models import (Answer, MailState, OutboxMessage, ReportJob, Role, Round)
+from webapp.security import ACCESS
+
+ROLE_LOGINS = {
+    Role.ADMIN: "admin@example.se",
+    Role.REVIEWER: "granskare@example.se",
+    Role.READER: "ledamot@example.se",
+    Role.CONTACT: "kumla@example.se",
+}
+
+
+def _rules(app: Flask) -> list[Rule]:
+    return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+
+
+def _url(app: Flask, rule: Rule) -> str:
+    values = {}
+    for name, converter in rule._converters.items():  # noqa: SLF001 (werkzeug's own map)
+        if isinstance(converter, IntegerConverter):
+            values[name] = 1
+        elif isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = "x" * 43
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _rule_access(app: Flask, rule: Rule):
+    return getattr(app.view_functions[rule.endpoint], ACCESS, None)
+
+
+def test_every_route_declares_who_may_use_it(app: Flask) -> None:
+    undeclared = [r.rule for r in _rules(app) if _rule_access(app, r) is None]
+    assert undeclared == [], f"routes without an access rule: {undeclared}"
+
+
+def _allowed(access, role: Role | None, method: str) -> bool:
+    if access == "public":
+        return True
+    if role is None:
+        return False
+    if access == "signed_in":
+        return True
+    roles, readers = access
+    return role in roles or (readers and role is Role.READER and method == "GET")
+
+
+def _state(app: Flask) -> tuple:
+    with app.app_context():
+        return (
+            sorted(db.session.execute(select(Answer.id, Answer.state, Answer.version,
+                                             Answer.text)).all()),
+            sorted(db.session.execute(select(Round.id, Round.status, Round.deadline)).all()),
+            db.session.scalar(select(func.count(ReportJob.id))),
+            db.session.scalar(select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.state != MailState.SENT)),
+        )
+
+
+@pytest.mark.parametrize("role", [None, Role.CONTACT, Role.READER, Role.REVIEWER, Role.ADMIN],
+                         ids=["anonymous", "contact", "reader", "reviewer", "admin"])
+def test_no_way_in_by_get_or_post_for_those_not_allowed(demo: Flask, role: Role | None) -> None:
+    b = Browser(demo.test_client())
+    if role is not None:
+        b.login(ROLE_LOGINS[role])
+    # A valid CSRF token for this browser, so a refusal is about the role, not the token.
+    token = csrf_token(b.client.get("/logga-in") if role is None else b.page)
+    before = _state(demo)
+    checked = 0
+    for rule in _rules(demo):
+        access = _rule_access(demo, rule)
+        url = _url(demo, rule)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            if _allowed(access, role, method):
+                continue
+            if method == "GET":
+                response = b.client.get(url)
+            else:
+                response = b.client.post(url, data={"csrf_token": token})
+            checked += 1
+            if role is None:
+                assert response.status_code == 302, (method, url, response.status_code)
+                assert "/logga-in" in response.headers["Location"], (method, url)
+            else:
+                assert response.status_code == 403, (role, method, url, response.status_code)
+    assert checked > 0 or role is Role.ADMIN
+    assert _state(demo) == before, "a refused request changed something"
+
+
+def test_every_post_needs_a_csrf_token(demo: Flask) -> None:
+    b = Browser(demo.test_client())
+    b.login("admin@example.se")
+    for rule in _rules(demo):
+        if "POST" in rule.methods:
+            response = b.client.post(_url(demo, rule), data={})
+            assert response.status_code == 400, (rule.rule, response.status_code)
+            assert "säkerhetstoken" in response.text, rule.rule
+
+
+def test_no_get_changes_anything(demo: Flask) -> None:
+    """The admin may GET every page; doing so changes no answer, round, job or mail."""
+    b = Browser(demo.test_client())
+    b.login("admin@example.se")
+    before = _state(demo)
+    for rule in _rules(demo):
+        if "GET" in rule.methods and rule.endpoint not in ("auth.login",):
+            b.client.get(_url(demo, rule))
+    assert _state(demo) == before
