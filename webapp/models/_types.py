@@ -33,3 +33,12 @@ def local_today() -> dt.date:
     from webapp import clock
 
     return clock.today()
+
+
+def str_enum(enum_class: type, **kwargs: object):  # type: ignore[no-untyped-def]
+    """A Python StrEnum stored as its value in a VARCHAR: portable, and new values need no
+    ALTER TYPE on PostgreSQL."""
+    from sqlalchemy import Enum
+
+    return Enum(enum_class, native_enum=False, length=20,
+                values_callable=lambda e: [m.value for m in e], **kwargs)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Enum, ForeignKey, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models._types import UTCDateTime, utcnow
+from webapp.models._types import UTCDateTime, str_enum, utcnow
 from webapp.models.org import Organisation
 from webapp.models.plan import SubGoal
 from webapp.models.rounds import Round
@@ -44,8 +44,7 @@ class Answer(db.Model):
     )
     sub_goal_id: Mapped[int] = mapped_column(ForeignKey("sub_goal.id"), index=True)
     state: Mapped[ReviewState] = mapped_column(
-        Enum(ReviewState, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        str_enum(ReviewState),
         default=ReviewState.DRAFT,
     )
     text: Mapped[str] = mapped_column(Text, default="")

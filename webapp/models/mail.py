@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models._types import UTCDateTime, utcnow
+from webapp.models._types import UTCDateTime, str_enum, utcnow
 from webapp.models.rounds import Round
 from webapp.models.users import User
 
@@ -51,11 +51,10 @@ class OutboxMessage(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
                                          index=True)
     kind: Mapped[MailKind] = mapped_column(
-        Enum(MailKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+        str_enum(MailKind))
     step: Mapped[str] = mapped_column(String(60))
     state: Mapped[MailState] = mapped_column(
-        Enum(MailState, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        str_enum(MailState),
         default=MailState.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
+from webapp.models._types import str_enum
 
 
 class OrganisationKind(enum.StrEnum):
@@ -20,8 +21,7 @@ class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(
-        Enum(OrganisationKind, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e])
+        str_enum(OrganisationKind)
     )
     # SCB kommunkod for municipalities.
     code: Mapped[str | None] = mapped_column(String(10), unique=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models._types import UTCDateTime, utcnow
+from webapp.models._types import UTCDateTime, str_enum, utcnow
 from webapp.models.rounds import Round
 from webapp.models.users import User
 
@@ -34,8 +34,7 @@ class ReportJob(db.Model):
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     registry_number: Mapped[str | None] = mapped_column(String(40))
     state: Mapped[ReportJobState] = mapped_column(
-        Enum(ReportJobState, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        str_enum(ReportJobState),
         default=ReportJobState.PENDING, index=True,
     )
     attempts: Mapped[int] = mapped_column(default=0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, Enum, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models._types import UTCDateTime, utcnow
+from webapp.models._types import UTCDateTime, str_enum, utcnow
 from webapp.models.org import Organisation
 from webapp.models.plan import SubGoal
 
@@ -45,16 +45,14 @@ class Round(db.Model):
                                                server_default="14,3,-1")
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[RoundStatus] = mapped_column(
-        Enum(RoundStatus, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        str_enum(RoundStatus),
         default=RoundStatus.OPEN,
     )
     foreword: Mapped[str | None] = mapped_column(Text)
     # How answers find their reviewer in this round: by the sub-goal's focus area or by the
     # answering organisation's district (see services.assignment).
     assignment_mode: Mapped[AssignmentMode] = mapped_column(
-        Enum(AssignmentMode, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        str_enum(AssignmentMode),
         default=AssignmentMode.FOCUS_AREA, server_default="focus_area",
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -20,6 +20,7 @@ from webapp.models import (ActionPlan, AssignmentMode, FocusArea, Organisation, 
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import ServiceError
+from webapp.views.helpers import REFUSED, attempt
 from webapp.services import assignment, links, mail
 from webapp.services import auth as auth_service
 from webapp.services import rounds as round_service
@@ -119,19 +120,13 @@ def _assignments_form() -> tuple[AssignmentsForm, list[FocusArea], list[Organisa
 @roles_required(Role.ADMIN)
 def reviewers():  # type: ignore[no-untyped-def]
     form, focus_areas, districts = _assignments_form()
-    if form.validate_on_submit():
-        try:
-            assignment.save_assignments(
-                current_user,
-                focus_areas={fa.id: form[f"fa_{fa.id}"].data or None for fa in focus_areas},
-                districts={d.id: form[f"district_{d.id}"].data or None for d in districts})
-        except ServiceError as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-        else:
-            db.session.commit()
-            flash("Fördelningen av granskningen är sparad.", "success")
-            return redirect(url_for(".reviewers"))
+    if form.validate_on_submit() and attempt(lambda: assignment.save_assignments(
+            current_user,
+            focus_areas={fa.id: form[f"fa_{fa.id}"].data or None for fa in focus_areas},
+            districts={d.id: form[f"district_{d.id}"].data or None for d in districts},
+    )) is not REFUSED:
+        flash("Fördelningen av granskningen är sparad.", "success")
+        return redirect(url_for(".reviewers"))
     return render_template("admin/reviewers.html", form=form, focus_areas=focus_areas,
                            districts=districts)
 
@@ -182,16 +177,10 @@ def resend_mail(message_id: int):  # type: ignore[no-untyped-def]
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         abort(404)
-    if EmptyForm().validate_on_submit():
-        try:
-            mail.resend(current_user, message)
-        except ServiceError as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-        else:
-            db.session.commit()
-            enqueue_mail(message.id)
-            flash(f"Utskicket till {message.user.email} skickas igen.", "success")
+    if EmptyForm().validate_on_submit() and attempt(
+            lambda: mail.resend(current_user, message)) is not REFUSED:
+        enqueue_mail(message.id)
+        flash(f"Utskicket till {message.user.email} skickas igen.", "success")
     return redirect(url_for(".round_mail", round_id=message.round_id))
 
 
@@ -214,15 +203,9 @@ def revoke_links(round_id: int, user_id: int):  # type: ignore[no-untyped-def]
 @roles_required(Role.ADMIN)
 def close_round(round_id: int):  # type: ignore[no-untyped-def]
     rnd = _admin_round(round_id)
-    if EmptyForm().validate_on_submit():
-        try:
-            round_service.close_round(current_user, rnd)
-        except ServiceError as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{rnd.name} är stängd. Personliga länkar fungerar inte längre.", "success")
+    if EmptyForm().validate_on_submit() and attempt(
+            lambda: round_service.close_round(current_user, rnd)) is not REFUSED:
+        flash(f"{rnd.name} är stängd. Personliga länkar fungerar inte längre.", "success")
     return redirect(url_for(".round_detail", round_id=rnd.id))
 
 
@@ -232,13 +215,8 @@ def move_deadline(round_id: int):  # type: ignore[no-untyped-def]
     rnd = _admin_round(round_id)
     form = DeadlineForm()
     if form.validate_on_submit():
-        try:
-            round_service.move_deadline(current_user, rnd, form.deadline.data)
-        except ServiceError as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-        else:
-            db.session.commit()
+        if attempt(lambda: round_service.move_deadline(current_user, rnd,
+                                                       form.deadline.data)) is not REFUSED:
             flash(f"Sista svarsdag är nu {rnd.deadline.isoformat()}; påminnelserna följer med.",
                   "success")
     else:
@@ -254,13 +232,9 @@ def next_round(round_id: int):  # type: ignore[no-untyped-def]
     rnd = _admin_round(round_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        new = round_service.create_next_round(current_user, rnd)
-    except ServiceError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
+    new = attempt(lambda: round_service.create_next_round(current_user, rnd))
+    if new is REFUSED:
         return redirect(url_for(".round_detail", round_id=rnd.id))
-    db.session.commit()
     flash(f"{new.name} är skapad och öppnas {new.opens_on.isoformat()}.", "success")
     return redirect(url_for(".round_detail", round_id=new.id))
 
@@ -290,13 +264,8 @@ def set_user_active(user_id: int, change: str):  # type: ignore[no-untyped-def]
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        auth_service.set_active(current_user, user, change == "aktivera")
-    except ServiceError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-    else:
-        db.session.commit()
+    if attempt(lambda: auth_service.set_active(current_user, user,
+                                               change == "aktivera")) is not REFUSED:
         flash(f"{user.name} är {'aktiverad' if user.active else 'inaktiverad och utloggad'}.",
               "success")
     return redirect(url_for(".users"))

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask
 from flask_babel import format_date, format_datetime
 
 from webapp.workflows.review import NOT_STARTED_LABEL, ReviewState
+
+T = TypeVar("T")
 
 
 AUDIT_LABELS = {
@@ -57,3 +61,29 @@ def register(app: Flask) -> None:
 
     # A global, not a context processor: imported macros see globals only.
     app.jinja_env.globals["NOT_STARTED_LABEL"] = NOT_STARTED_LABEL
+
+
+class Refused:
+    """What ``attempt`` returns when the service said no (its message is already flashed)."""
+
+
+REFUSED = Refused()
+
+
+def attempt(call: Callable[[], T]) -> T | Refused:
+    """Run one service call for a view: commit if it succeeds; if it refuses, roll back and
+    show its Swedish message. Enqueue Celery work only after this returns a result."""
+    from flask import flash
+
+    from webapp.extensions import db
+    from webapp.services import ServiceError
+    from webapp.workflows.review import InvalidTransition
+
+    try:
+        result = call()
+    except (ServiceError, InvalidTransition) as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        return REFUSED
+    db.session.commit()
+    return result
