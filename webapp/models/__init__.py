@@ -1,4 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per area; imported here so Alembic sees them all."""
+from webapp.models.activities import (Activity, ActivityLevel, ActivityReport,
+                                      ActivityStatus)
 from webapp.models.answers import Answer, AnswerState, Submission
 from webapp.models.audit import AuditEvent
 from webapp.models.mail import MailKind, MailState, OutboxMessage, PersonalLink
@@ -10,7 +12,7 @@ from webapp.models.rounds import AssignmentMode, Round, RoundRecipient, RoundSta
 from webapp.models.users import RecoveryCode, Role, User, UserSession, user_organisations
 
 __all__ = [
-    "ActionPlan", "Answer", "AssignmentMode", "AnswerRevision", "ReviewerAssignment", "AnswerState", "AuditEvent", "FocusArea", "MailKind", "MailState", "OutboxMessage", "PersonalLink", "Organisation",
+    "ActionPlan", "Activity", "ActivityLevel", "ActivityReport", "ActivityStatus", "Answer", "AssignmentMode", "AnswerRevision", "ReviewerAssignment", "AnswerState", "AuditEvent", "FocusArea", "MailKind", "MailState", "OutboxMessage", "PersonalLink", "Organisation",
     "OrganisationKind", "ReportFile", "ReportJob", "ReportJobState", "Role", "RecoveryCode", "Round",
     "RoundRecipient", "RoundStatus", "RoundSubGoal", "SubGoal", "Submission", "User", "UserSession",
     "user_organisations",

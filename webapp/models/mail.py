@@ -19,12 +19,13 @@ class MailKind(enum.StrEnum):
     RETURNED = "returned"
     DIGEST = "digest"
     NEW_LINK = "new_link"
+    RECEIPT = "receipt"
 
     @property
     def label(self) -> str:
         return {"invitation": "Inbjudan", "reminder": "Påminnelse",
                 "returned": "Returnerat svar", "digest": "Sammanfattning till granskare",
-                "new_link": "Ny länk"}[self.value]
+                "new_link": "Ny länk", "receipt": "Kvitto"}[self.value]
 
 
 class MailState(enum.StrEnum):

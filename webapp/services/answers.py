@@ -92,8 +92,34 @@ def submit(actor: User, answer: Answer, expected_version: int) -> Answer:
 __all__ = ["InvalidTransition", "find_answer", "get_submission", "save_draft", "submit"]
 
 
+def submit_ready(actor: User, submission: Submission) -> list[Answer]:
+    """Submit every sub-goal that has text and is still the contact's to send; then a receipt."""
+    _check_round_open(submission.round)
+    ready = [a for a in db.session.scalars(select(Answer).where(
+        Answer.submission_id == submission.id,
+        Answer.state.in_([ReviewState.DRAFT, ReviewState.RETURNED])))
+        if a.text.strip()]
+    if not ready:
+        raise ServiceError("Det finns inget färdigt delmål att skicka in. Skriv ett svar först.")
+    submitted = [submit(actor, answer, answer.version) for answer in ready]
+    send_receipt(actor, submission)
+    return submitted
+
+
+def send_receipt(actor: User, submission: Submission) -> None:
+    """A receipt by email to whoever submitted (one per submit, keyed by the moment)."""
+    from webapp import clock
+    from webapp.models import MailKind
+    from webapp.services import mail
+
+    mail.enqueue(submission.round, actor, MailKind.RECEIPT,
+                 f"org-{submission.organisation_id}-{clock.now():%Y%m%dT%H%M%S%f}")
+
+
 def save_and_submit(actor: User, submission: Submission, sub_goal: SubGoal, text: str,
                     expected_version: int | None) -> Answer:
     """The form's "Spara och skicka in": what the contact sees is what gets submitted."""
     answer = save_draft(actor, submission, sub_goal, text, expected_version)
-    return submit(actor, answer, answer.version)
+    submitted = submit(actor, answer, answer.version)
+    send_receipt(actor, submission)
+    return submitted

@@ -165,6 +165,7 @@ SUBJECTS = {
     MailKind.RETURNED: "Ett svar har returnerats: {round}",
     MailKind.DIGEST: "Svar som väntar på granskning",
     MailKind.NEW_LINK: "Din nya länk: {round}",
+    MailKind.RECEIPT: "Kvitto: {round}",
 }
 
 
@@ -182,6 +183,14 @@ def render(message: OutboxMessage) -> Rendered:
         from webapp.services import overview
 
         context["waiting"] = overview.queue(user.id)
+    if message.kind is MailKind.RECEIPT:
+        context["stockholm"] = clock.STOCKHOLM
+        context["receipt"] = list(db.session.scalars(
+            select(Answer).join(Submission)
+            .where(Submission.round_id == rnd.id,
+                   Submission.organisation_id.in_([o.id for o in user.organisations]),
+                   Answer.state.in_([ReviewState.SUBMITTED, ReviewState.APPROVED]))
+            .order_by(Submission.organisation_id, Answer.sub_goal_id)))
     subject = SUBJECTS[message.kind].format(round=rnd.name, deadline=rnd.deadline.isoformat())
     return Rendered(user.email, subject, render_template("mail/message.txt", **context),
                     render_template("mail/message.html", **context))

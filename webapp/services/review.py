@@ -99,13 +99,13 @@ def bulk_approve(actor: User, rnd: Round, selection: list[tuple[int, int]]) -> B
     return BulkResult(approved, refused)
 
 
-def previous_approved(answer: Answer) -> Answer | None:
+def previous_approved(current_round: Round, organisation_id: int,
+                      sub_goal_id: int) -> Answer | None:
     """Last round's approved answer of the same organisation to the same sub-goal."""
-    current_round = answer.submission.round
     return db.session.scalar(
         select(Answer).join(Submission).join(Round)
-        .where(Submission.organisation_id == answer.submission.organisation_id,
-               Answer.sub_goal_id == answer.sub_goal_id,
+        .where(Submission.organisation_id == organisation_id,
+               Answer.sub_goal_id == sub_goal_id,
                Answer.state == ReviewState.APPROVED,
                Round.id != current_round.id,
                Round.year <= current_round.year,

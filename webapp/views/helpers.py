@@ -34,6 +34,8 @@ AUDIT_LABELS = {
     "user.disable": "inaktiverade ett konto",
     "user.enable": "aktiverade ett konto",
     "access.denied": "nekades åtkomst",
+    "activity.save": "sparade en aktivitet",
+    "activity.remove": "tog bort en aktivitet ur omgången",
     "report.request": "beställde rapporten",
     "report.download": "laddade ner rapporten",
 }

@@ -1,20 +1,28 @@
-"""The contact's pages: the organisation's overview and one sub-goal at a time."""
+"""The contact's pages: the organisation's overview, one sub-goal at a time (with autosave
+and a conflict flow), activities, a check before submitting, and a print view."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_login import current_user
 from sqlalchemy import select
 
+from webapp import clock
 from webapp.extensions import db
-from webapp.forms.answers import AnswerForm
-from webapp.models import Answer, Role, Round, RoundStatus, Submission
+from webapp.forms.answers import ActivityForm, AnswerForm
+from webapp.forms.auth import EmptyForm
+from webapp.models import (ActivityLevel, ActivityReport, ActivityStatus, Answer, Role, Round,
+                           RoundStatus, SubGoal, Submission)
 from webapp.security import roles_required
-from webapp.services import NotFound, ServiceError, answers
+from webapp.services import NotFound, ServiceError, StaleState, activities, answers
 from webapp.services.access import organisation_for, round_for
+from webapp.services.review import previous_approved
+from webapp.views.helpers import REFUSED, attempt
 from webapp.views.links import LINK_ROUND
 from webapp.workflows.review import InvalidTransition, ReviewState, contact_can_edit
 
 bp = Blueprint("respond", __name__, url_prefix="/svar")
+SUBMISSION = "/omgang/<int:round_id>/organisation/<int:organisation_id>"
 
 
 @bp.route("/")
@@ -42,56 +50,233 @@ def _load(round_id: int, organisation_id: int) -> Submission:
         abort(404)
 
 
-@bp.route("/omgang/<int:round_id>/organisation/<int:organisation_id>")
+def _sub_goal(submission: Submission, sub_goal_id: int) -> SubGoal:
+    sub_goal = next((sg for sg in submission.round.sub_goals if sg.id == sub_goal_id), None)
+    if sub_goal is None:
+        abort(404)
+    return sub_goal
+
+
+def _answers_by_sub_goal(submission: Submission) -> dict[int, Answer]:
+    return {a.sub_goal_id: a for a in db.session.scalars(
+        select(Answer).where(Answer.submission_id == submission.id))}
+
+
+@bp.route(SUBMISSION)
 @roles_required(Role.CONTACT)
 def overview(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
     submission = _load(round_id, organisation_id)
-    by_sub_goal = {a.sub_goal_id: a for a in db.session.scalars(
-        select(Answer).where(Answer.submission_id == submission.id))}
+    by_sub_goal = _answers_by_sub_goal(submission)
     rows = [(sg, by_sub_goal.get(sg.id)) for sg in submission.round.sub_goals]
     remaining = sum(1 for _, a in rows if a is None or a.state in (ReviewState.DRAFT,
                                                                    ReviewState.RETURNED))
     return render_template("respond/overview.html", submission=submission, rows=rows,
-                           remaining=remaining)
+                           remaining=remaining,
+                           activity_count=len(activities.this_round(submission)))
 
 
-@bp.route("/omgang/<int:round_id>/organisation/<int:organisation_id>/delmal/<int:sub_goal_id>",
-          methods=["GET", "POST"])
+def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
+                 conflict: Answer | None = None):  # type: ignore[no-untyped-def]
+    existing = answers.find_answer(submission, sub_goal.id)
+    editable = (submission.round.status is RoundStatus.OPEN
+                and contact_can_edit(existing.state if existing else None))
+    related = [r for r in activities.this_round(submission) if sub_goal in r.sub_goals]
+    return render_template(
+        "respond/answer.html", submission=submission, sub_goal=sub_goal, answer=existing,
+        form=form, editable=editable, conflict=conflict, activities=related,
+        previous=previous_approved(submission.round, submission.organisation_id, sub_goal.id))
+
+
+@bp.route(SUBMISSION + "/delmal/<int:sub_goal_id>", methods=["GET", "POST"])
 @roles_required(Role.CONTACT)
 def answer(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ignore[no-untyped-def]
     submission = _load(round_id, organisation_id)
-    sub_goal = next((sg for sg in submission.round.sub_goals if sg.id == sub_goal_id), None)
-    if sub_goal is None:
-        abort(404)
+    sub_goal = _sub_goal(submission, sub_goal_id)
     existing = answers.find_answer(submission, sub_goal.id)
     form = AnswerForm()
-    if not form.is_submitted() and existing is not None:
-        form.text.data = existing.text
     if not form.is_submitted():
+        form.text.data = existing.text if existing else ""
         form.expected_version.data = str(existing.version) if existing else ""
-
     if form.validate_on_submit():
         service = answers.save_and_submit if form.submit.data else answers.save_draft
         try:
             saved = service(current_user, submission, sub_goal, form.text.data or "",
                             form.expected())
+        except StaleState:
+            db.session.rollback()
+            # Nothing is overwritten: the person sees both texts and chooses.
+            current = answers.find_answer(submission, sub_goal.id)
+            form.expected_version.data = str(current.version) if current else ""
+            return _answer_page(submission, sub_goal, form, conflict=current), 409
         except (ServiceError, InvalidTransition) as refusal:
             db.session.rollback()
             flash(refusal.message, "error")
             # The typed text stays in the form: nothing the person wrote is lost.
-            return render_template("respond/answer.html", submission=submission,
-                                   sub_goal=sub_goal, answer=existing, form=form,
-                                   editable=True), 409
+            return _answer_page(submission, sub_goal, form), 409
         db.session.commit()
         if saved.state is ReviewState.SUBMITTED:
-            flash(f"Svaret på {sub_goal.title} är inskickat för granskning.", "success")
+            flash(f"Svaret på {sub_goal.title} är inskickat för granskning. Ett kvitto "
+                  "skickas till din e-post.", "success")
             return redirect(url_for(".overview", round_id=round_id,
                                     organisation_id=organisation_id))
         flash("Utkastet är sparat.", "success")
         return redirect(url_for(".answer", round_id=round_id, organisation_id=organisation_id,
                                 sub_goal_id=sub_goal_id))
-    editable = (submission.round.status is RoundStatus.OPEN
-                and contact_can_edit(existing.state if existing else None))
-    status = 422 if form.errors else 200
-    return render_template("respond/answer.html", submission=submission, sub_goal=sub_goal,
-                           answer=existing, form=form, editable=editable), status
+    return _answer_page(submission, sub_goal, form), 422 if form.errors else 200
+
+
+@bp.route(SUBMISSION + "/delmal/<int:sub_goal_id>/autospara", methods=["POST"])
+@roles_required(Role.CONTACT)
+def autosave(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ignore[no-untyped-def]
+    """The page's autosave: the same save as the button, answered in JSON."""
+    submission = _load(round_id, organisation_id)
+    sub_goal = _sub_goal(submission, sub_goal_id)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        return {"error": " ".join(e for errors in form.errors.values() for e in errors)}, 400
+    try:
+        saved = answers.save_draft(current_user, submission, sub_goal, form.text.data or "",
+                                   form.expected())
+    except StaleState:
+        db.session.rollback()
+        return {"conflict": True, "message": "Någon annan har sparat det här svaret. Tryck "
+                "på Spara utkast för att välja vilken text som ska gälla."}, 409
+    except (ServiceError, InvalidTransition) as refusal:
+        db.session.rollback()
+        return {"error": refusal.message}, 409
+    db.session.commit()
+    local = clock.local_now()
+    return {"version": saved.version, "saved_at": local.strftime("%H:%M")}
+
+
+@bp.route(SUBMISSION + "/kontrollera", methods=["GET", "POST"])
+@roles_required(Role.CONTACT)
+def check(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
+    """Every answer at a glance before submitting; what is missing links to its field."""
+    submission = _load(round_id, organisation_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        submitted = attempt(lambda: answers.submit_ready(current_user, submission))
+        if submitted is not REFUSED:
+            titles = ", ".join(a.sub_goal.title.split(" – ")[0] for a in submitted)
+            flash(f"Inskickat: {titles}. Ett kvitto skickas till din e-post.", "success")
+            return redirect(url_for(".receipt", round_id=round_id,
+                                    organisation_id=organisation_id))
+    by_sub_goal = _answers_by_sub_goal(submission)
+    rows = [(sg, by_sub_goal.get(sg.id)) for sg in submission.round.sub_goals]
+    missing = [sg for sg, a in rows if a is None or not a.text.strip()]
+    ready = [a for _, a in rows if a is not None and a.text.strip()
+             and a.state in (ReviewState.DRAFT, ReviewState.RETURNED)]
+    return render_template("respond/check.html", submission=submission, rows=rows,
+                           missing=missing, ready=ready, form=form)
+
+
+@bp.route(SUBMISSION + "/kvitto")
+@roles_required(Role.CONTACT)
+def receipt(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
+    submission = _load(round_id, organisation_id)
+    sent = [a for a in _answers_by_sub_goal(submission).values()
+            if a.state in (ReviewState.SUBMITTED, ReviewState.APPROVED)]
+    return render_template("respond/receipt.html", submission=submission,
+                           sent=sorted(sent, key=lambda a: a.sub_goal_id))
+
+
+@bp.route(SUBMISSION + "/utskrift")
+@roles_required(Role.CONTACT)
+def printable(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
+    submission = _load(round_id, organisation_id)
+    by_sub_goal = _answers_by_sub_goal(submission)
+    return render_template("respond/print.html", submission=submission,
+                           rows=[(sg, by_sub_goal.get(sg.id)) for sg in submission.round.sub_goals],
+                           activities=activities.this_round(submission))
+
+
+# --- Activities -------------------------------------------------------------------------------
+
+@bp.route(SUBMISSION + "/aktiviteter")
+@roles_required(Role.CONTACT)
+def activity_list(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
+    submission = _load(round_id, organisation_id)
+    return render_template("respond/activities.html", submission=submission,
+                           reports=activities.this_round(submission),
+                           earlier=activities.from_last_round(submission), button=EmptyForm())
+
+
+def _activity_form(submission: Submission, report: ActivityReport | None) -> ActivityForm:
+    form = ActivityForm()
+    form.sub_goals.choices = [(sg.id, sg.title) for sg in submission.round.sub_goals]
+    if not form.is_submitted():
+        if report is not None:
+            form.name.data = report.activity.name
+            form.description.data = report.description
+            form.status.data = report.status.value
+            form.start_year.data, form.end_year.data = report.start_year, report.end_year
+            form.responsible_unit.data = report.responsible_unit
+            form.level.data = report.level.value if report.level else ""
+            form.sub_goals.data = [sg.id for sg in report.sub_goals]
+        elif request.args.get("delmal", "").isdigit():
+            form.sub_goals.data = [int(request.args["delmal"])]
+    return form
+
+
+def _report(submission: Submission, report_id: int) -> ActivityReport:
+    report = db.session.get(ActivityReport, report_id)
+    if (report is None or report.round_id != submission.round_id
+            or report.activity.organisation_id != submission.organisation_id):
+        abort(404)
+    return report
+
+
+@bp.route(SUBMISSION + "/aktiviteter/ny", methods=["GET", "POST"], defaults={"report_id": None})
+@bp.route(SUBMISSION + "/aktiviteter/<int:report_id>", methods=["GET", "POST"])
+@roles_required(Role.CONTACT)
+def activity(round_id: int, organisation_id: int, report_id: int | None):  # type: ignore[no-untyped-def]
+    submission = _load(round_id, organisation_id)
+    report = _report(submission, report_id) if report_id else None
+    form = _activity_form(submission, report)
+    if form.validate_on_submit():
+        data = activities.ActivityInput(
+            name=form.name.data or "", description=form.description.data or "",
+            status=ActivityStatus(form.status.data), start_year=form.start_year.data,
+            end_year=form.end_year.data, responsible_unit=form.responsible_unit.data,
+            level=ActivityLevel(form.level.data) if form.level.data else None,
+            sub_goal_ids=form.sub_goals.data or [])
+        if attempt(lambda: activities.save(current_user, submission, data, report)) \
+                is not REFUSED:
+            flash(f"Aktiviteten {data.name.strip()} är sparad.", "success")
+            return redirect(url_for(".activity_list", round_id=round_id,
+                                    organisation_id=organisation_id))
+    return render_template("respond/activity.html", submission=submission, form=form,
+                           report=report), 422 if form.errors else 200
+
+
+@bp.route(SUBMISSION + "/aktiviteter/<int:report_id>/uppdatera", methods=["POST"])
+@roles_required(Role.CONTACT)
+def carry_forward(round_id: int, organisation_id: int, report_id: int):  # type: ignore[no-untyped-def]
+    submission = _load(round_id, organisation_id)
+    earlier = db.session.get(ActivityReport, report_id)
+    if earlier is None or earlier.activity.organisation_id != submission.organisation_id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    report = attempt(lambda: activities.carry_forward(current_user, submission, earlier))
+    if report is REFUSED:
+        return redirect(url_for(".activity_list", round_id=round_id,
+                                organisation_id=organisation_id))
+    flash("Aktiviteten är hämtad från förra omgången. Uppdatera det som har ändrats.", "success")
+    return redirect(url_for(".activity", round_id=round_id, organisation_id=organisation_id,
+                            report_id=report.id))
+
+
+@bp.route(SUBMISSION + "/aktiviteter/<int:report_id>/ta-bort", methods=["POST"])
+@roles_required(Role.CONTACT)
+def remove_activity(round_id: int, organisation_id: int, report_id: int):  # type: ignore[no-untyped-def]
+    submission = _load(round_id, organisation_id)
+    report = _report(submission, report_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    name = report.activity.name
+    if attempt(lambda: activities.remove(current_user, submission, report)) is not REFUSED:
+        flash(f"{name} är borttagen ur den här omgången.", "success")
+    return redirect(url_for(".activity_list", round_id=round_id,
+                            organisation_id=organisation_id))

@@ -201,7 +201,8 @@ def _render(answer_id: int, form: ReviewForm, reopen_form: ReopenForm | None = N
     return render_template(
         "review/answer.html", answer=current, form=form, history=history,
         actions=allowed_actions(current.state, actor_of(current_user)),
-        previous=review_service.previous_approved(current), diff=diff,
+        previous=review_service.previous_approved(rnd, current.submission.organisation_id,
+                                                   current.sub_goal_id), diff=diff,
         reopen_form=reopen_form, reassign_form=_reassign_form(current),
         assigned_name=next((u.name for u in assignment.reviewers() if u.id == assigned), None))
 

@@ -1,0 +1,123 @@
+"""The contact's activities (cases): reported per round, carried forward from last round."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp import clock
+from webapp.extensions import db
+from webapp.models import (Activity, ActivityLevel, ActivityReport, ActivityStatus, Round,
+                           RoundStatus, Submission, User)
+from webapp.services import NotFound, ServiceError, audit
+
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+
+@dataclass(frozen=True)
+class ActivityInput:
+    name: str
+    description: str
+    status: ActivityStatus
+    start_year: int | None
+    end_year: int | None
+    responsible_unit: str | None
+    level: ActivityLevel | None
+    sub_goal_ids: list[int]
+
+
+def this_round(submission: Submission) -> list[ActivityReport]:
+    return list(db.session.scalars(
+        select(ActivityReport).join(Activity)
+        .where(ActivityReport.round_id == submission.round_id,
+               Activity.organisation_id == submission.organisation_id)
+        .options(selectinload(ActivityReport.activity), selectinload(ActivityReport.sub_goals))
+        .order_by(Activity.name)))
+
+
+def from_last_round(submission: Submission) -> list[ActivityReport]:
+    """Each activity's latest report from an earlier round, if not yet reported this round."""
+    reported = {r.activity_id for r in this_round(submission)}
+    earlier = db.session.scalars(
+        select(ActivityReport).join(Activity).join(Round)
+        .where(Activity.organisation_id == submission.organisation_id,
+               ActivityReport.round_id != submission.round_id,
+               Round.created_at < submission.round.created_at)
+        .options(selectinload(ActivityReport.activity))
+        .order_by(Round.year.desc(), Round.created_at.desc()))
+    latest: dict[int, ActivityReport] = {}
+    for report in earlier:
+        latest.setdefault(report.activity_id, report)
+    return [r for r in latest.values() if r.activity_id not in reported]
+
+
+def _check(submission: Submission, data: ActivityInput) -> None:
+    if submission.round.status is not RoundStatus.OPEN:
+        raise ServiceError("Uppföljningsomgången är stängd och kan inte längre ändras.")
+    if not data.name.strip():
+        raise ServiceError("Ge aktiviteten ett namn.")
+    for year in (data.start_year, data.end_year):
+        if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+            raise ServiceError(f"Ange år mellan {MIN_YEAR} och {MAX_YEAR}.")
+    if data.start_year and data.end_year and data.end_year < data.start_year:
+        raise ServiceError("Slutåret kan inte ligga före startåret.")
+    allowed = {sg.id for sg in submission.round.sub_goals}
+    if not data.sub_goal_ids:
+        raise ServiceError("Välj minst ett delmål som aktiviteten bidrar till.")
+    if not set(data.sub_goal_ids) <= allowed:
+        raise ServiceError("Aktiviteten kan bara kopplas till delmål i den här omgången.")
+
+
+def save(actor: User, submission: Submission, data: ActivityInput,
+         report: ActivityReport | None = None) -> ActivityReport:
+    """Create this round's report of a new activity, or update ``report``."""
+    _check(submission, data)
+    if report is None:
+        activity = Activity(organisation_id=submission.organisation_id, name=data.name.strip())
+        db.session.add(activity)
+        report = ActivityReport(activity=activity, round_id=submission.round_id,
+                                status=data.status)
+        db.session.add(report)
+    elif (report.round_id != submission.round_id
+          or report.activity.organisation_id != submission.organisation_id):
+        raise NotFound()
+    report.activity.name = data.name.strip()
+    report.status = data.status
+    report.description = data.description.replace("\r\n", "\n")
+    report.start_year, report.end_year = data.start_year, data.end_year
+    report.responsible_unit = (data.responsible_unit or "").strip() or None
+    report.level = data.level
+    report.sub_goals = [sg for sg in submission.round.sub_goals if sg.id in data.sub_goal_ids]
+    report.updated_by_id, report.updated_at = actor.id, clock.now()
+    db.session.flush()
+    audit.record(actor, "activity.save", "activity_report", report.id,
+                 round_id=submission.round_id)
+    return report
+
+
+def carry_forward(actor: User, submission: Submission, earlier: ActivityReport) -> ActivityReport:
+    """Start this round's report of an activity from its last one, for updating."""
+    if (earlier.activity.organisation_id != submission.organisation_id
+            or earlier.round_id == submission.round_id):
+        raise NotFound()
+    if any(r.activity_id == earlier.activity_id for r in this_round(submission)):
+        raise ServiceError("Aktiviteten finns redan i den här omgången.")
+    allowed = {sg.id for sg in submission.round.sub_goals}
+    goals = [sg.id for sg in earlier.sub_goals if sg.id in allowed] or sorted(allowed)[:1]
+    return save(actor, submission, ActivityInput(
+        earlier.activity.name, earlier.description, earlier.status, earlier.start_year,
+        earlier.end_year, earlier.responsible_unit, earlier.level, goals))
+
+
+def remove(actor: User, submission: Submission, report: ActivityReport) -> None:
+    """Take the activity out of this round (its earlier reports stay)."""
+    if (report.round_id != submission.round_id
+            or report.activity.organisation_id != submission.organisation_id):
+        raise NotFound()
+    if submission.round.status is not RoundStatus.OPEN:
+        raise ServiceError("Uppföljningsomgången är stängd och kan inte längre ändras.")
+    audit.record(actor, "activity.remove", "activity_report", report.id,
+                 round_id=submission.round_id)
+    db.session.delete(report)
+    db.session.flush()
