@@ -70,12 +70,16 @@ def _check(submission: Submission, data: ActivityInput) -> None:
 
 
 def save(actor: User, submission: Submission, data: ActivityInput,
-         report: ActivityReport | None = None) -> ActivityReport:
-    """Create this round's report of a new activity, or update ``report``."""
+         report: ActivityReport | None = None,
+         activity: Activity | None = None) -> ActivityReport:
+    """Update ``report``; or create this round's report of ``activity`` (carried forward) or
+    of a new activity."""
     _check(submission, data)
     if report is None:
-        activity = Activity(organisation_id=submission.organisation_id, name=data.name.strip())
-        db.session.add(activity)
+        if activity is None:
+            activity = Activity(organisation_id=submission.organisation_id,
+                                name=data.name.strip())
+            db.session.add(activity)
         report = ActivityReport(activity=activity, round_id=submission.round_id,
                                 status=data.status)
         db.session.add(report)
@@ -107,7 +111,8 @@ def carry_forward(actor: User, submission: Submission, earlier: ActivityReport) 
     goals = [sg.id for sg in earlier.sub_goals if sg.id in allowed] or sorted(allowed)[:1]
     return save(actor, submission, ActivityInput(
         earlier.activity.name, earlier.description, earlier.status, earlier.start_year,
-        earlier.end_year, earlier.responsible_unit, earlier.level, goals))
+        earlier.end_year, earlier.responsible_unit, earlier.level, goals),
+        activity=earlier.activity)
 
 
 def remove(actor: User, submission: Submission, report: ActivityReport) -> None:
