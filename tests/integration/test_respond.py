@@ -99,14 +99,14 @@ def test_activity_validation_refuses_and_stores_nothing(browser: Browser, demo) 
     browser.login("hallsberg@example.se")
     base = _base(demo)
     for fields, message in (({"end_year": "2019"}, "Slutåret kan inte ligga före startåret."),
-                            ({"status": "kanske"}, "Not a valid choice"),
+                            ({"status": "kanske"}, "Inte ett giltigt val"),
                             ({"sub_goals": ["1", "999"]}, None),
                             ({"sub_goals": []}, "Välj minst ett delmål."),
                             ({"start_year": "1200"}, "Ange ett år mellan 1990 och 2100."),
                             ({"name": ""}, "Ge aktiviteten ett namn.")):
         response = _activity(browser, base, **fields)
         assert response.status_code == 422, fields
-        if message and message != "Not a valid choice":
+        if message:
             assert message in text_of(response), fields
     with demo.app_context():
         assert db.session.scalar(select(func.count(ActivityReport.id))) == 0
