@@ -63,6 +63,11 @@ class Config:
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Addresses printed on the privacy and accessibility statements.
+        self.PRIVACY_DPO_EMAIL = os.environ.get("PRIVACY_DPO_EMAIL",
+                                                "dataskyddsombud@example.se")
+        self.ACCESSIBILITY_EMAIL = os.environ.get("ACCESSIBILITY_EMAIL",
+                                                  "uppfoljning@example.se")
         # Four-eyes rule: nobody approves an answer they wrote or edited.
         self.REVIEW_FOUR_EYES = _bool("REVIEW_FOUR_EYES", True)
 

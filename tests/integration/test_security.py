@@ -250,3 +250,54 @@ def test_password_guessing_is_slowed_per_account_without_locking_out_others(demo
                                              "email": "orebro@example.se",
                                              "password": "demo-losenord"})
     assert other.status_code == 302  # another account from the same address still gets in
+
+
+def test_csp_forbids_plugins_and_base_rewrites(demo) -> None:
+    csp = demo.test_client().get("/logga-in").headers["Content-Security-Policy"]
+    assert "object-src 'none'" in csp and "base-uri 'none'" in csp
+    assert "form-action 'self'" in csp
+
+
+def test_answer_text_is_shown_as_text_never_as_markup(demo) -> None:
+    b = Browser(demo.test_client())
+    b.login("hallsberg@example.se")
+    with demo.app_context():
+        from webapp.models import Organisation
+        hallsberg = db.session.scalar(select(Organisation.id).where(
+            Organisation.name == "Hallsberg"))
+    url = f"/svar/omgang/1/organisation/{hallsberg}/delmal/1"
+    b.get(url)
+    b.submit({"text": '<script>alert("x")</script><img src=x onerror=alert(1)>',
+              "save": "Spara utkast"}, action=url)
+    page = b.get(url).text
+    assert '<script>alert("x")</script>' not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+def test_passwords_are_stored_as_argon2id(demo) -> None:
+    with demo.app_context():
+        hashes = db.session.scalars(select(User.password_hash).where(
+            User.password_hash.is_not(None))).all()
+    assert hashes and all(h.startswith("$argon2id$") for h in hashes)
+
+
+def test_create_admin_refuses_a_short_password(demo) -> None:
+    runner = demo.test_cli_runner()
+    short = runner.invoke(args=["create-admin", "--email", "ny@example.se", "--name", "Ny",
+                                "--password", "kort"])
+    assert short.exit_code != 0 and "minst 12 tecken" in short.output
+    ok = runner.invoke(args=["create-admin", "--email", "ny@example.se", "--name", "Ny",
+                             "--password", "ett-tillrackligt-langt-losenord"])
+    assert ok.exit_code == 0, ok.output
+    with demo.app_context():
+        user = db.session.scalar(select(User).where(User.email == "ny@example.se"))
+        assert user.role is Role.ADMIN and user.totp_secret is None  # enrols at first sign-in
+
+
+def test_sign_out_is_audited(demo) -> None:
+    b = Browser(demo.test_client())
+    b.login("kumla@example.se")
+    b.logout()
+    with demo.app_context():
+        assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "auth.logout")) == 1

@@ -143,6 +143,7 @@ def logout():  # type: ignore[no-untyped-def]
     if EmptyForm().validate_on_submit():
         if "sid" in session:
             auth_service.end_session(session["sid"])
+            audit.record(current_user, "auth.logout", "user", current_user.id)
             db.session.commit()
         logout_user()
         session.clear()
