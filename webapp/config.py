@@ -48,7 +48,7 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
-        self.MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+        self.MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # a report template may carry a logo
         self.REPORT_AUTHOR = os.environ.get("REPORT_AUTHOR", "Område välfärd och folkhälsa")
         # Mail: with no SMTP_HOST (the embedded default) mails are written as .eml files to
         # instance/mail/ instead of sent.
@@ -100,6 +100,10 @@ class Config:
                 },
             },
         }
+        if broker_url.startswith(("redis://", "rediss://")):
+            # An unacknowledged task (acks_late) goes back to the queue after this long if its
+            # worker vanished; longer than any report build, shorter than people's patience.
+            celery["broker_transport_options"] = {"visibility_timeout": 1800}
         if broker_url.startswith("filesystem://"):
             celery["broker_transport_options"] = {
                 "data_folder_in": str(broker_dir),

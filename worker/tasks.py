@@ -25,9 +25,11 @@ def build_report(job_id: int) -> None:
         db.session.rollback()
         log.info("report job %s already claimed or finished", job_id)
         return
-    db.session.commit()  # others now see it running
+    db.session.commit()  # others now see it running (collecting)
     try:
-        reports.build(job_id)
+        data = reports.collect_data(job_id)
+        db.session.commit()  # the page now says it is writing
+        reports.write(job_id, data)
         db.session.commit()
     except Exception as error:
         db.session.rollback()

@@ -7,13 +7,15 @@ from webapp.models.mail import MailKind, MailState, OutboxMessage, PersonalLink
 from webapp.models.org import Organisation, OrganisationKind
 from webapp.models.plan import ActionPlan, FocusArea, SubGoal
 from webapp.models.review import AnswerRevision, ReviewerAssignment
-from webapp.models.reports import ReportFile, ReportJob, ReportJobState
-from webapp.models.rounds import AssignmentMode, Round, RoundRecipient, RoundStatus, RoundSubGoal
+from webapp.models.reports import (ReportFile, ReportJob, ReportJobState, ReportPhase,
+                                   ReportTemplate)
+from webapp.models.rounds import (AssignmentMode, Round, RoundRecipient, RoundSection,
+                                  RoundStatus, RoundSubGoal)
 from webapp.models.users import RecoveryCode, Role, User, UserSession, user_organisations
 
 __all__ = [
     "ActionPlan", "Activity", "ActivityLevel", "ActivityReport", "ActivityStatus", "Answer", "AssignmentMode", "AnswerRevision", "ReviewerAssignment", "AnswerState", "AuditEvent", "FocusArea", "MailKind", "MailState", "OutboxMessage", "PersonalLink", "Organisation",
-    "OrganisationKind", "ReportFile", "ReportJob", "ReportJobState", "Role", "RecoveryCode", "Round",
+    "OrganisationKind", "ReportFile", "ReportJob", "ReportJobState", "ReportPhase", "ReportTemplate", "RoundSection", "Role", "RecoveryCode", "Round",
     "RoundRecipient", "RoundStatus", "RoundSubGoal", "SubGoal", "Submission", "User", "UserSession",
     "user_organisations",
 ]

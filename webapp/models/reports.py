@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from webapp.extensions import db
@@ -25,6 +25,35 @@ class ReportJobState(enum.StrEnum):
                 "failed": "Misslyckades"}[self.value]
 
 
+class ReportPhase(enum.StrEnum):
+    QUEUED = "queued"
+    COLLECTING = "collecting"
+    WRITING = "writing"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return {"queued": "I kö", "collecting": "Samlar in godkända svar",
+                "writing": "Skriver dokumentet", "done": "Klar",
+                "failed": "Misslyckades"}[self.value]
+
+
+class ReportTemplate(db.Model):
+    """A .docx the unit uploads: its styles, fonts, logo and margins shape the report."""
+
+    __tablename__ = "report_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    active: Mapped[bool] = mapped_column(default=False)
+
+
 class ReportJob(db.Model):
     __tablename__ = "report_job"
 
@@ -37,6 +66,13 @@ class ReportJob(db.Model):
         str_enum(ReportJobState),
         default=ReportJobState.PENDING, index=True,
     )
+    phase: Mapped[ReportPhase] = mapped_column(str_enum(ReportPhase), default=ReportPhase.QUEUED,
+                                               server_default="queued")
+    # The scope asked for: empty means every focus area / organisation of the round.
+    focus_area_ids: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    organisation_ids: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    include_provenance: Mapped[bool] = mapped_column(default=False, server_default=false())
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("report_template.id"))
     attempts: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -45,6 +81,11 @@ class ReportJob(db.Model):
     round: Mapped[Round] = relationship()
     requested_by: Mapped[User | None] = relationship()
     file: Mapped[ReportFile | None] = relationship(back_populates="job", uselist=False)
+    template: Mapped[ReportTemplate | None] = relationship()
+
+    @staticmethod
+    def id_list(text: str) -> list[int]:
+        return [int(p) for p in text.split(",") if p.strip().isdigit()]
 
 
 class ReportFile(db.Model):

@@ -49,6 +49,7 @@ class Round(db.Model):
         default=RoundStatus.OPEN,
     )
     foreword: Mapped[str | None] = mapped_column(Text)
+    foreword_signature: Mapped[str | None] = mapped_column(String(200))
     # How answers find their reviewer in this round: by the sub-goal's focus area or by the
     # answering organisation's district (see services.assignment).
     assignment_mode: Mapped[AssignmentMode] = mapped_column(
@@ -77,6 +78,21 @@ def parse_reminder_days(text: str) -> list[int]:
     """"14, 3, -1" -> [14, 3, -1]; raises ValueError on anything else."""
     parts = [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
     return sorted({int(p) for p in parts}, reverse=True)
+
+
+class RoundSection(db.Model):
+    """The unit's own texts for a round's report: intro sections before the chapters
+    ("Pandemins påverkan", "Insatser och insatsnivåer" …) and closing ones after them."""
+
+    __tablename__ = "round_section"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"),
+                                          index=True)
+    placement: Mapped[str] = mapped_column(String(10))  # "intro" or "closing"
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
 
 
 class RoundSubGoal(db.Model):

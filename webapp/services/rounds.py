@@ -103,3 +103,40 @@ def create_next_round(actor: User, rnd: Round) -> Round:
     new.assignment_mode = rnd.assignment_mode
     db.session.flush()
     return new
+
+
+DEFAULT_SECTIONS = (
+    ("intro", "Pandemins påverkan", ""),
+    ("intro", "Några utvecklingsområden", ""),
+    ("intro", "Fyra handlingsplaner med åtta gemensamma insatsområden",
+     "Under det prioriterade området Hälsofrämjande arbete och hälso- och sjukvård i den "
+     "regionala utvecklingsstrategin finns fyra handlingsplaner: Social välfärd, Sammanhållen "
+     "vård och omsorg, God, jämlik och jämställd hälsa samt Psykisk hälsa. För uppföljningen "
+     "samlas arbetet i åtta gemensamma insatsområden, som är kapitlen i den här rapporten."),
+    ("intro", "Insatser och insatsnivåer",
+     "Insatserna beskrivs på tre nivåer: främjande, förebyggande och behandlande. För "
+     "psykisk hälsa används nivåerna grön, gul och röd."),
+)
+
+
+def save_texts(actor: User, rnd: Round, *, foreword: str, signature: str,
+               sections: list[tuple[str, str, str]]) -> None:
+    """The unit's own texts for the round's report: (placement, title, body) in order."""
+    from webapp.models import RoundSection
+
+    _require_admin(actor)
+    for placement, title, body in sections:
+        if placement not in ("intro", "closing"):
+            raise ServiceError("Välj var avsnittet ska stå: före eller efter kapitlen.")
+        if body.strip() and not title.strip():
+            raise ServiceError("Ge varje avsnitt med text en rubrik.")
+    rnd.foreword = foreword.replace("\r\n", "\n").strip() or None
+    rnd.foreword_signature = signature.strip() or None
+    db.session.execute(RoundSection.__table__.delete().where(RoundSection.round_id == rnd.id))
+    for position, (placement, title, body) in enumerate(sections):
+        if title.strip():
+            db.session.add(RoundSection(round_id=rnd.id, placement=placement,
+                                        position=position, title=title.strip()[:200],
+                                        body=body.replace("\r\n", "\n")))
+    audit.record(actor, "round.texts", "round", rnd.id, round_id=rnd.id)
+    db.session.flush()

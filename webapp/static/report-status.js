@@ -9,8 +9,8 @@
   function render(data) {
     var finished = data.state === "done" || data.state === "failed";
     // Re-render only on a change, so screen readers are not told the same thing every poll.
-    if (data.state === shown) return finished;
-    shown = data.state;
+    if (data.state + data.label === shown) return finished;
+    shown = data.state + data.label;
     region.textContent = "";
     var p = document.createElement("p");
     if (data.state === "done" && data.download_url) {

@@ -4,25 +4,27 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.forms.reports import ReportRequestForm
+from webapp.forms.reports import RoundTextsForm, TemplateForm, report_scope_form
 from webapp.forms.auth import EmptyForm
 from webapp.forms.rounds import DeadlineForm, RoundForm
 from wtforms import SelectField
 
 from webapp.forms.admin import AssignmentModeForm, AssignmentsForm
 from webapp.models import (ActionPlan, AssignmentMode, FocusArea, Organisation, OrganisationKind,
-                           OutboxMessage, ReportJob, Role, Round, RoundStatus, User)
+                           OutboxMessage, ReportJob, ReportTemplate, Role, Round, RoundSection,
+                           RoundStatus, User)
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import ServiceError
 from webapp.views.helpers import REFUSED, attempt
-from webapp.services import assignment, links, mail
+from webapp.services import assignment, exports, links, mail
 from webapp.services import auth as auth_service
+from webapp.services import reports as report_service
 from webapp.services import rounds as round_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -90,7 +92,7 @@ def round_detail(round_id: int):  # type: ignore[no-untyped-def]
                               .order_by(ReportJob.id.desc())).all()
     deadline_form = DeadlineForm(formdata=None, deadline=rnd.deadline)
     return render_template("admin/round.html", round=rnd, jobs=jobs,
-                           report_form=ReportRequestForm(), mode_form=_mode_form(rnd),
+                           report_form=report_scope_form(rnd), mode_form=_mode_form(rnd),
                            deadline_form=deadline_form, button=EmptyForm())
 
 
@@ -269,3 +271,73 @@ def set_user_active(user_id: int, change: str):  # type: ignore[no-untyped-def]
         flash(f"{user.name} är {'aktiverad' if user.active else 'inaktiverad och utloggad'}.",
               "success")
     return redirect(url_for(".users"))
+
+
+@bp.route("/omgang/<int:round_id>/rapporttexter", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def round_texts(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = _admin_round(round_id)
+    form = RoundTextsForm()
+    if not form.is_submitted():
+        existing = db.session.scalars(select(RoundSection).where(
+            RoundSection.round_id == rnd.id).order_by(RoundSection.position)).all()
+        rows = ([(s.placement, s.title, s.body) for s in existing]
+                or list(round_service.DEFAULT_SECTIONS))
+        form.foreword.data, form.foreword_signature.data = rnd.foreword, rnd.foreword_signature
+        for entry, (placement, title, body) in zip(form.sections.entries, rows, strict=False):
+            entry.form.placement.data, entry.form.title.data = placement, title
+            entry.form.body.data = body
+    if form.validate_on_submit() and attempt(lambda: round_service.save_texts(
+            current_user, rnd, foreword=form.foreword.data or "",
+            signature=form.foreword_signature.data or "",
+            sections=[(e.form.placement.data, e.form.title.data or "", e.form.body.data or "")
+                      for e in form.sections.entries])) is not REFUSED:
+        flash("Rapporttexterna är sparade.", "success")
+        return redirect(url_for(".round_detail", round_id=rnd.id))
+    return render_template("admin/round_texts.html", round=rnd, form=form), \
+        422 if form.errors else 200
+
+
+@bp.route("/rapportmall", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def report_template():  # type: ignore[no-untyped-def]
+    form = TemplateForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        if attempt(lambda: report_service.upload_template(
+                current_user, form.name.data or "", upload.filename or "mall.docx",
+                upload.read())) is not REFUSED:
+            flash("Mallen är uppladdad och används för nya rapporter.", "success")
+            return redirect(url_for(".report_template"))
+    templates = db.session.scalars(select(ReportTemplate).order_by(
+        ReportTemplate.uploaded_at.desc())).all()
+    return render_template("admin/report_template.html", form=form, templates=templates,
+                           button=EmptyForm()), 422 if form.errors else 200
+
+
+@bp.route("/rapportmall/<int:template_id>/anvand", methods=["POST"], defaults={"use": True})
+@bp.route("/rapportmall/standard", methods=["POST"], defaults={"template_id": None, "use": False})
+@roles_required(Role.ADMIN)
+def use_template(template_id: int | None, use: bool):  # type: ignore[no-untyped-def]
+    template = db.session.get(ReportTemplate, template_id) if template_id else None
+    if use and template is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if attempt(lambda: report_service.use_template(current_user, template)) is not REFUSED:
+        flash("Nya rapporter byggs med " + (f"mallen {template.name}." if template
+                                            else "standardutseendet."), "success")
+    return redirect(url_for(".report_template"))
+
+
+@bp.route("/omgang/<int:round_id>/export.<any(xlsx, csv):fmt>")
+@roles_required(Role.ADMIN, Role.REVIEWER, readers=True)
+def export_answers(round_id: int, fmt: str):  # type: ignore[no-untyped-def]
+    rnd = _admin_round(round_id)
+    content, mimetype, filename = exports.export(current_user, rnd, fmt)
+    db.session.commit()  # the export is audited
+    response = make_response(content)
+    response.mimetype = mimetype.split(";")[0]
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy.orm import undefer
 
 from webapp.extensions import db
-from webapp.forms.reports import ReportRequestForm
+from webapp.forms.reports import report_scope_form
 from webapp.models import ReportFile, ReportJob, Role, Round
 from webapp.security import roles_required
 from webapp.services import ServiceError, audit
@@ -36,14 +36,18 @@ def request_report(round_id: int):  # type: ignore[no-untyped-def]
     rnd = db.session.get(Round, round_id)
     if rnd is None:
         abort(404)
-    form = ReportRequestForm()
+    form = report_scope_form(rnd)
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("admin.round_detail", round_id=round_id))
     try:
-        job = report_service.request_report(current_user, rnd, form.registry_number.data)
+        job = report_service.request_report(
+            current_user, rnd, form.registry_number.data,
+            focus_area_ids=form.focus_areas.data or [],
+            organisation_ids=form.organisations.data or [],
+            include_provenance=bool(form.include_provenance.data))
     except ServiceError as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
@@ -72,7 +76,7 @@ def job_status(job_id: int):  # type: ignore[no-untyped-def]
     current = _job(job_id)
     return {
         "state": current.state.value,
-        "label": current.state.label,
+        "label": current.phase.label,
         "error": current.error,
         "download_url": url_for(".download", job_id=current.id) if current.file else None,
     }
