@@ -54,5 +54,5 @@ def test_contact_saves_a_draft_with_the_keyboard(page: Page) -> None:
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
-    expect(page.get_by_role("status")).to_have_text("Utkastet är sparat.")
+    expect(page.locator(".messages [role=status]")).to_have_text("Utkastet är sparat.")
     expect(page.get_by_label("Ditt svar")).to_have_value(text)

@@ -80,6 +80,8 @@ def test_stale_save_shows_both_texts_and_loses_nothing(demo) -> None:
     page = text_of(response)
     assert "Någon annan har sparat svaret medan du skrev" in page
     assert "Kollega A:s text." in page and "Kollega B:s text." in response.text
+    # No autosave on this page: only B's explicit choice may overwrite A's text.
+    assert "autosave.js" not in response.text
     assert _answer(demo, "Hallsberg", 1).text == "Kollega A:s text."
     # B keeps their own text: the form now carries the current version.
     b.submit({"save": "Spara min text"}, action=url)

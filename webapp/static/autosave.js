@@ -13,6 +13,7 @@
   var status = document.getElementById("autosave-status");
   var DELAY = 3000;
   var timer = null, saving = false, dirty = false, stopped = false, saved = text.value;
+  var pendingSubmit = null;
 
   function body() {
     var data = new FormData();
@@ -41,10 +42,24 @@
         }
       })
       .catch(function () { status.textContent = "Ingen kontakt med servern. Din text finns kvar i fältet; vi försöker igen."; })
-      .then(function () { saving = false; if (dirty) schedule(); });
+      .then(function () {
+        saving = false;
+        // A button pressed during the autosave goes out now, with the version it returned.
+        if (pendingSubmit) { var button = pendingSubmit; pendingSubmit = null; form.requestSubmit(button); }
+        else if (dirty) schedule();
+      });
   }
   function schedule() { dirty = true; clearTimeout(timer); timer = setTimeout(save, DELAY); }
   text.addEventListener("input", schedule);
+  form.addEventListener("submit", function (event) {
+    clearTimeout(timer);
+    if (saving) {  // wait for the autosave in flight, or the form would carry an old version
+      event.preventDefault();
+      pendingSubmit = event.submitter || form.querySelector("[type=submit]");
+      return;
+    }
+    stopped = true;  // the form itself saves now; no beacon on the way out
+  });
   window.addEventListener("pagehide", function () {
     if (!stopped && text.value !== saved && navigator.sendBeacon) navigator.sendBeacon(url, body());
   });
