@@ -85,15 +85,19 @@ def register(app: Flask) -> None:
     @click.option("--dnr", default=None, help="Registry number (diarienummer) for the cover.")
     def compile_report(round_id: int, out: Path, dnr: str | None) -> None:
         """Build the report of a round synchronously with the worker's builder (no job row)."""
-        from webapp.models import ReportJob, Round
+        from sqlalchemy import select
+
+        from webapp.models import ReportJob, ReportTemplate, Round
         from worker.report.builder import build_docx
         from worker.report.collect import collect
 
         rnd = db.session.get(Round, round_id)
         if rnd is None:
             raise click.ClickException(f"Omgång {round_id} finns inte.")
-        job = ReportJob(round=rnd, registry_number=dnr)  # transient: never added or saved
-        content = build_docx(collect(job))
+        template = db.session.scalar(select(ReportTemplate).where(ReportTemplate.active))
+        job = ReportJob(round=rnd, registry_number=dnr, focus_area_ids="",
+                        organisation_ids="", include_provenance=False)  # transient, not saved
+        content = build_docx(collect(job), template=template.content if template else None)
         db.session.rollback()
         out.write_bytes(content)
         click.echo(f"{out} ({len(content)} byte)")

@@ -26,7 +26,8 @@ def test_services_come_from_the_environment(monkeypatch) -> None:
     config = Config()
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/uppfoljning"
     assert config.CELERY["broker_url"] == "redis://redis:6379/0"
-    assert "broker_transport_options" not in config.CELERY
+    # A task whose worker vanished goes back to the queue (acks_late) after this long.
+    assert config.CELERY["broker_transport_options"] == {"visibility_timeout": 1800}
     assert config.CELERY["task_serializer"] == "json"
 
 

@@ -601,7 +601,7 @@ def _timeline_table(data: ReportData, chapter: FocusAreaChapter, text_width: int
     groups: dict[str, list[TimelineActivity]] = {}
     for activity in activities:
         groups.setdefault(_one_line(activity.group), []).append(activity)
-    for group, members in sorted(groups.items()):
+    for group, members in groups.items():
         if group:
             tbl.append(_row([_cell(sum(widths), group, bold=True, fill=GROUP_FILL, span=columns,
                                    keep_next=True)]))

@@ -61,10 +61,11 @@ def collect(job: ReportJob) -> ReportData:
                      selectinload(ActivityReport.sub_goals))
             .order_by(Activity.organisation_id, Activity.name)):
         organisation_id = report.activity.organisation_id
-        goals = [sg for sg in report.sub_goals if (organisation_id, sg.id) in approved_pairs]
-        if not goals:
-            continue
-        chapters = sorted({sg.focus_area_id for sg in goals}, key=position.__getitem__)
+        if not any((organisation_id, sg.id) in approved_pairs for sg in report.sub_goals):
+            continue  # reported only with answers that are not approved: not in the report
+        # Printed in the first of the chapters it serves; the others refer to that one.
+        chapters = sorted({sg.focus_area_id for sg in report.sub_goals
+                           if sg.focus_area_id in position}, key=position.__getitem__)
         home = chapters[0]
         printed_in[home].append(TimelineActivity(
             name=report.activity.name, group=report.activity.organisation.name,
