@@ -234,7 +234,8 @@ def test_second_factor_page(page: Page) -> None:
     assert_accessible(page)
 
 
-@pytest.mark.parametrize("path", ["/admin/konton", "/admin/personer"])
+@pytest.mark.parametrize("path", ["/admin/konton", "/admin/personer",
+                                  "/admin/omgang/1/rapporttexter", "/admin/rapportmall"])
 def test_admin_account_pages(page: Page, path: str) -> None:
     login(page, "admin@example.se")
     page.goto(path)
