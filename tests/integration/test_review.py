@@ -241,3 +241,39 @@ def test_audit_log_exports_csv_without_formulas(browser: Browser, demo) -> None:
     with demo.app_context():
         assert db.session.scalar(select(AuditEvent.id).where(
             AuditEvent.action == "audit.export")) is not None
+
+
+def test_contacts_hear_once_when_their_last_sub_goal_is_approved(demo) -> None:
+    from webapp.models import MailKind, OutboxMessage
+    from webapp.services import answers as answer_service
+
+    with demo.app_context():
+        kumla = _user("kumla@example.se")
+        reviewer = _user("granskare@example.se")
+        submission = answer_service.get_submission(1, kumla.organisations[0].id)
+        goals = submission.round.sub_goals
+
+        def notices() -> int:
+            return len(db.session.scalars(select(OutboxMessage).where(
+                OutboxMessage.kind == MailKind.ALL_APPROVED)).all())
+
+        for index, sub_goal in enumerate(goals):
+            answer = answer_service.find_answer(submission, sub_goal.id) or \
+                answer_service.save_draft(kumla, submission, sub_goal, "Klart.", None)
+            if answer.state is ReviewState.DRAFT:
+                answer_service.submit(kumla, answer, answer.version)
+            assert notices() == 0  # not before the last one
+            review_service.approve(reviewer, answer, expected_state=answer.state,
+                                   expected_version=answer.version)
+        db.session.commit()
+        assert notices() == 1
+        # Reopened and approved again: still one notice.
+        admin = _user("admin@example.se")
+        last = answer_service.find_answer(submission, goals[-1].id)
+        review_service.act(admin, last, ReviewAction.REOPEN, expected_state=last.state,
+                           expected_version=last.version, comment="Kontroll.")
+        answer_service.submit(kumla, last, last.version)
+        review_service.approve(reviewer, last, expected_state=last.state,
+                               expected_version=last.version)
+        db.session.commit()
+        assert notices() == 1

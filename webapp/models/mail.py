@@ -20,12 +20,14 @@ class MailKind(enum.StrEnum):
     DIGEST = "digest"
     NEW_LINK = "new_link"
     RECEIPT = "receipt"
+    ALL_APPROVED = "all_approved"
 
     @property
     def label(self) -> str:
         return {"invitation": "Inbjudan", "reminder": "Påminnelse",
                 "returned": "Returnerat svar", "digest": "Sammanfattning till granskare",
-                "new_link": "Ny länk", "receipt": "Kvitto"}[self.value]
+                "new_link": "Ny länk", "receipt": "Kvitto",
+                "all_approved": "Alla svar godkända"}[self.value]
 
 
 class MailState(enum.StrEnum):

@@ -124,6 +124,20 @@ def notify_returned(answer: Answer) -> None:
                     f"answer-{answer.id}-v{answer.version}")
 
 
+def notify_all_approved(answer: Answer) -> None:
+    """When the last sub-goal of an organisation is approved, its contacts hear so (once)."""
+    submission = answer.submission
+    wanted = {sg.id for sg in submission.round.sub_goals}
+    approved = set(db.session.scalars(select(Answer.sub_goal_id).where(
+        Answer.submission_id == submission.id, Answer.state == ReviewState.APPROVED)))
+    if not wanted <= approved:
+        return
+    for contact, organisation_id in contacts_of(submission.round):
+        if organisation_id == submission.organisation_id:
+            enqueue(submission.round, contact, MailKind.ALL_APPROVED,
+                    f"org-{submission.organisation_id}")
+
+
 def request_new_link(email: str, now: dt.datetime) -> None:
     """'Send me a new link': silent about whether the address exists; at most one mail per
     contact and round every ten minutes (the step is the ten-minute slot)."""
@@ -167,6 +181,7 @@ SUBJECTS = {
     MailKind.DIGEST: "Svar som väntar på granskning",
     MailKind.NEW_LINK: "Din nya länk: {round}",
     MailKind.RECEIPT: "Kvitto: {round}",
+    MailKind.ALL_APPROVED: "Alla era svar är godkända: {round}",
 }
 
 

@@ -55,6 +55,8 @@ def act(actor: User, answer: Answer, action: ReviewAction, *, expected_state: Re
                  to_state=transition.to_state, answer_version=answer.version, comment=comment)
     if transition.to_state is ReviewState.RETURNED:
         mail.notify_returned(answer)
+    elif transition.to_state is ReviewState.APPROVED:
+        mail.notify_all_approved(answer)
     return answer
 
 
