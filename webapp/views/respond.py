@@ -76,7 +76,8 @@ def overview(round_id: int, organisation_id: int):  # type: ignore[no-untyped-de
 
 
 def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
-                 conflict: Answer | None = None):  # type: ignore[no-untyped-def]
+                 conflict: Answer | None = None,
+                 unsaved: str | None = None):  # type: ignore[no-untyped-def]
     existing = answers.find_answer(submission, sub_goal.id)
     editable = (submission.round.status is RoundStatus.OPEN
                 and contact_can_edit(existing.state if existing else None))
@@ -84,6 +85,7 @@ def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
     return render_template(
         "respond/answer.html", submission=submission, sub_goal=sub_goal, answer=existing,
         form=form, editable=editable, conflict=conflict, activities=related,
+        unsaved=unsaved if not editable else None,
         previous=previous_approved(submission.round, submission.organisation_id, sub_goal.id))
 
 
@@ -111,8 +113,9 @@ def answer(round_id: int, organisation_id: int, sub_goal_id: int):  # type: igno
         except (ServiceError, InvalidTransition) as refusal:
             db.session.rollback()
             flash(refusal.message, "error")
-            # The typed text stays in the form: nothing the person wrote is lost.
-            return _answer_page(submission, sub_goal, form), 409
+            # Nothing the person wrote is lost: in the form if it is still theirs to edit,
+            # otherwise shown beside the saved answer to copy.
+            return _answer_page(submission, sub_goal, form, unsaved=form.text.data), 409
         db.session.commit()
         if saved.state is ReviewState.SUBMITTED:
             flash(f"Svaret på {sub_goal.title} är inskickat för granskning. Ett kvitto "
