@@ -298,6 +298,7 @@ def child_build(scale: int, runs: int, trace: bool) -> None:
         del blob
     _emit({"stage": "time", "times": times, "docx_bytes": size,
            "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024})
+    _emit({"stage": "names", "seconds": _name_matching_seconds(data)})
     if trace:
         gc.collect()
         tracemalloc.start()
@@ -308,6 +309,23 @@ def child_build(scale: int, runs: int, trace: bool) -> None:
         tracemalloc.stop()
         del blob
         _emit({"stage": "trace", "peak": peak, "seconds": seconds})
+
+
+def _name_matching_seconds(data) -> float | None:
+    """The part of a build that finds the chapter's activity names in each answer (the
+    builder's _Highlighter.candidates, the same calls build_docx makes): answers × names per
+    chapter, so it grows with the square of the organisations. None if the builder changed."""
+    try:
+        from worker.report.builder import _Highlighter, _one_line, clean_text
+    except ImportError:
+        return None
+    t0 = time.perf_counter()
+    for chapter in data.chapters:
+        highlighter = _Highlighter([_one_line(a.name) for a in chapter.activities])
+        for sub_goal in chapter.sub_goals:
+            for answer in sub_goal.answers:
+                highlighter.candidates(clean_text(answer.text))
+    return time.perf_counter() - t0
 
 
 def run_child(scale: int, runs: int, trace: bool) -> dict:
@@ -451,14 +469,20 @@ def part_b(log) -> dict:
            if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "UPPFOLJNING_CLOCK_FILE",
                         "CELERY_QUEUE", "SMTP_HOST", "UPPFOLJNING_ENV", "FLASK_DEBUG")}
     env["UPPFOLJNING_INSTANCE"] = str(tmp)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     os.environ.clear()
     os.environ.update(env)
+    # Every process of part B runs in the temporary folder: kombu's filesystem transport keeps
+    # its exchange tables in ./control of the current directory (the project's config does not
+    # set control_folder), which must not be the work tree.
+    here = os.getcwd()
+    os.chdir(tmp)
     worker = None
     worker_log = open(tmp / "worker.log", "w+", encoding="utf-8")
     result: dict = {}
     try:
         for args in (["db", "upgrade"], ["seed-demo"]):
-            subprocess.run([str(VENV_BIN / "flask"), "--app", "webapp", *args], cwd=ROOT,
+            subprocess.run([str(VENV_BIN / "flask"), "--app", "webapp", *args], cwd=tmp,
                            env=env, check=True, capture_output=True, timeout=300)
         from sqlalchemy import select
 
@@ -491,7 +515,7 @@ def part_b(log) -> dict:
             worker = subprocess.Popen(
                 [str(VENV_BIN / "celery"), "-A", "worker.celery_app", "worker", "--pool", "solo",
                  "--loglevel", "INFO", "-n", f"bench{os.getpid()}@%h"],
-                cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+                cwd=tmp, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
             deadline = time.monotonic() + 90
             while "ready." not in (tmp / "worker.log").read_text(encoding="utf-8"):
                 if worker.poll() is not None or time.monotonic() > deadline:
@@ -544,6 +568,7 @@ def part_b(log) -> dict:
                 worker.kill()
                 worker.wait()
         worker_log.close()
+        os.chdir(here)
         shutil.rmtree(tmp, ignore_errors=True)
     return result
 
@@ -552,18 +577,19 @@ def part_b(log) -> dict:
 
 def section(a: list[dict], b: dict, started: dt.datetime, total_s: float) -> str:
     out = [START, "## Report build", ""]
-    out.append(f"Measured {started:%Y-%m-%d %H:%M} UTC with `{COMMAND}` ({total_s:.0f} s in all); "
-               f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-               f"Python {platform.python_version()}. Linear means each step ratio stays near 10.")
+    out.append(f"- Date: {started:%Y-%m-%d %H:%M} UTC ({total_s / 60:.1f} min in all)")
+    out.append(f"- Command: `{COMMAND}`")
+    out.append(f"- Machine: {_machine()}; other developers' work may run on the same cores "
+               "(noise possible)")
     out += ["", "### A. The builder alone (`build_docx`, synthetic ReportData, provenance on)", ""]
     out.append("1× is Region Örebro län: 16 organisations × 13 sub-goals (≈2,000-character approved "
                "answers naming the activities) over 8 chapters, 10 activities per organisation "
                "(2019–2024, some paused, every fourth serving a second chapter), status rows, "
                "rates. 10× and 100× multiply the organisations. Each size runs in a fresh process.")
     out += ["", "| size | organisations | answers | answer text (M chars) | activities | .docx (MB) "
-                "| wall s | runs | × 1× | step ratio | tracemalloc peak (MB) | RSS before build (MB) "
-                "| maxrss (MB) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                "| wall s | runs | × 1× | step ratio | of which name matching (s) "
+                "| tracemalloc peak (MB) | RSS before build (MB) | maxrss (MB) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     baseline = None
     previous = None
     notes = []
@@ -574,21 +600,29 @@ def section(a: list[dict], b: dict, started: dt.datetime, total_s: float) -> str
             notes.append(f"{scale}×: {r['stopped']}"
                          + (f" (highest RSS seen {_mb(r['rss_seen'])} MB)" if r.get("rss_seen") else ""))
         if not timing:
-            out.append(f"| {scale}× | {16 * scale} | | | | | not measured | | | | | | |")
+            out.append(f"| {scale}× | {16 * scale:,} | | | | | not measured | | | | | | | |")
             previous = None
             continue
         best = min(timing["times"])
         baseline = baseline or best
         step = f"{best / previous:.1f}" if previous else "–"
+        if previous and best / previous > 15:
+            notes.append(f"{scale}×: step ratio {best / previous:.1f}, well above 10: the build "
+                         "time grows faster than the material (not linear).")
         previous = best
+        names = r.get("names", {}).get("seconds")
         out.append(
             f"| {scale}× | {16 * scale:,} | {data['answers']:,} | {data['answer_chars'] / 1e6:.1f} "
             f"| {data['activities']:,} | {timing['docx_bytes'] / 1024 ** 2:.1f} "
             f"| {best:.2f} | {len(timing['times'])} | {best / baseline:.1f} | {step} "
+            f"| {'–' if names is None else f'{names:.2f}'} "
             f"| {_mb(trace['peak']) if trace else 'not measured'} | {_mb(data['rss_before'])} "
             f"| {_mb(timing['maxrss'])} |")
     out += ["", "Wall s is the best of the runs. *× 1×* is against the 1× build of this run "
-            "(the baseline); *step ratio* is 10× / 1× and 100× / 10×. maxrss is the child's "
+            "(the baseline); *step ratio* is 10× / 1× and 100× / 10×; linear means near 10. "
+            "*Name matching* times, on its own, the builder's search for each chapter's activity "
+            "names in each of its answers (`_Highlighter.candidates`), which is answers × names "
+            "per chapter and so grows with the square of the organisations. maxrss is the child's "
             "`getrusage` peak (interpreter, the input data and the build); tracemalloc sees only "
             "Python's own allocations, not libxml2's (lxml's tree), so it is a lower bound."]
     out += [f"- {n}" for n in notes]
@@ -623,6 +657,21 @@ def section(a: list[dict], b: dict, started: dt.datetime, total_s: float) -> str
     return "\n".join(out)
 
 
+def _machine() -> str:
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                          if line.startswith("model name")), "")
+        with open("/proc/meminfo", encoding="utf-8") as meminfo:
+            memory = int(next(line.split()[1] for line in meminfo
+                              if line.startswith("MemTotal"))) / 1024 ** 2
+    except (OSError, StopIteration, ValueError):
+        memory = 0
+    return (f"{os.cpu_count()} cores ({model or platform.machine()}), {memory:.0f} GiB RAM, "
+            f"{platform.platform()}, Python {platform.python_version()}")
+
+
 HEADER = """# Benchmarks
 
 Speed is measured in benchmarks, not in timed tests. Each benchmark writes its own section
@@ -652,6 +701,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
+    parser.add_argument("--part", choices=("a", "b"),
+                        help="run one part only (implies --no-write)")
     args = parser.parse_args()
     if args.child:
         child_build(args.child, args.runs, args.trace)
@@ -662,11 +713,11 @@ def main() -> None:
 
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.monotonic()
-    a = part_a(log)
-    b = part_b(log)
+    a = part_a(log) if args.part in (None, "a") else []
+    b = part_b(log) if args.part in (None, "b") else {"error": "not run (--part a)"}
     text = section(a, b, started, time.monotonic() - t0)
     print(text)
-    if not args.no_write:
+    if not (args.no_write or args.part):
         write_doc(text)
         log(f"wrote the report section of {DOC.relative_to(ROOT)}")
 

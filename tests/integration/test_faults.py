@@ -39,14 +39,30 @@ import pytest
 import redis
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from tests.integration.conftest import PROJECT
 from tests.integration.test_mail_schedule import Inbox, SmtpServer, free_port
 from tests.web import Browser, csrf_token, forms, text_of
 from webapp.extensions import db
-from webapp.models import (Activity, ActivityReport, ActivityStatus, Answer, MailKind,
-                           MailState, Organisation, OutboxMessage, ReportFile, ReportJob,
-                           ReportJobState, ReportPhase, Role, Round, Submission, User)
+from webapp.models import (
+    Activity,
+    ActivityReport,
+    ActivityStatus,
+    Answer,
+    MailKind,
+    MailState,
+    Organisation,
+    OutboxMessage,
+    ReportFile,
+    ReportJob,
+    ReportJobState,
+    ReportPhase,
+    Role,
+    Round,
+    Submission,
+    User,
+)
 from webapp.workflows.review import ReviewState
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -147,7 +163,7 @@ class PrivatePostgres:
         as_root = os.geteuid() == 0
         command = (["runuser", "-u", "postgres", "--"] if as_root else []) + [str(a) for a in args]
         result = subprocess.run(command, cwd=self.root, capture_output=True, text=True,
-                                timeout=timeout)
+                                check=False, timeout=timeout)
         assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-2000:],
                                         self.log())
 
@@ -163,6 +179,12 @@ class PrivatePostgres:
     def init_and_start(self) -> None:
         self._run(PG_BIN / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres",
                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+        self.start()
+
+    def halt(self) -> None:
+        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-w", "-t", "60", "-m", "fast", "stop")
+
+    def start(self) -> None:
         self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.root / "server.log", "-w",
                   "-t", "60", "-o", self.options, "start")
 
@@ -402,8 +424,10 @@ def test_redis_down_contacts_save_and_submit_and_a_report_request_is_kept(
 # ------------------------------------------------- 2. PostgreSQL restarts under load
 
 
-def test_postgres_restart_under_autosave_load_shows_swedish_503_and_recovers(
-        tmp_path, monkeypatch, cleanup) -> None:
+def start_pg_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 cleanup) -> tuple[PrivatePostgres, Flask]:
+    """The app on a private PostgreSQL cluster (migrated, demo data), which the test may stop
+    and restart at will."""
     cluster = PrivatePostgres()
     cleanup.append(cluster.stop)
     cluster.init_and_start()
@@ -414,7 +438,12 @@ def test_postgres_restart_under_autosave_load_shows_swedish_503_and_recovers(
            "DATABASE_URL": cluster.libpq_url("faults").replace(
                "postgresql://", "postgresql+psycopg://", 1),
            "CELERY_BROKER_URL": "memory://"}  # autosave never talks to the broker
-    app = build_app(monkeypatch, env, cleanup)
+    return cluster, build_app(monkeypatch, env, cleanup)
+
+
+def test_postgres_restart_under_autosave_load_recovers_and_writes_nothing_half(
+        tmp_path, monkeypatch, cleanup) -> None:
+    cluster, app = start_pg_app(tmp_path, monkeypatch, cleanup)
     base, goals = kumla_base(app)
     contact = Browser(app.test_client())
     contact.login("kumla@example.se")
@@ -424,17 +453,21 @@ def test_postgres_restart_under_autosave_load_shows_swedish_503_and_recovers(
     filler = " Åtgärder för barn och unga i Örebro län." * 900  # ~38 000 characters
 
     sent: dict[str, int] = {}
-    results: list[tuple[int, int, int | None]] = []  # (request no., status, version)
+    # (request no., outcome, version): outcome is the status, or "escaped" when the exception
+    # left Flask (a WSGI server answers that with its own bare 500; see the xfail test below).
+    results: list[tuple[int, int | str, int | None]] = []
     problems: list[str] = []
     stop = threading.Event()
 
     def current_version() -> str:
-        response = contact.client.get(f"{base}/delmal/{goals[1]}")
+        try:
+            response = contact.client.get(f"{base}/delmal/{goals[1]}")
+        except OperationalError:
+            return ""
         if response.status_code != 200:
             return ""
-        fields = next(f["fields"] for f in forms(response.text)
-                      if "expected_version" in f["fields"])
-        return fields["expected_version"]
+        return next(f["fields"] for f in forms(response.text)
+                    if "expected_version" in f["fields"])["expected_version"]
 
     def load() -> None:
         version = ""
@@ -444,8 +477,14 @@ def test_postgres_restart_under_autosave_load_shows_swedish_503_and_recovers(
                 number += 1
                 text = f"Svar nummer {number}:{filler}"
                 sent[text] = number
-                response = contact.client.post(url, data={
-                    "csrf_token": token, "text": text, "expected_version": version})
+                try:
+                    response = contact.client.post(url, data={
+                        "csrf_token": token, "text": text, "expected_version": version})
+                except OperationalError:
+                    results.append((number, "escaped", None))
+                    version = current_version()  # did it commit? the page knows
+                    time.sleep(0.005)
+                    continue
                 if response.status_code == 200:
                     saved = response.get_json()["version"]
                     results.append((number, 200, saved))
@@ -461,33 +500,37 @@ def test_postgres_restart_under_autosave_load_shows_swedish_503_and_recovers(
                         or not (SWEDISH_503 in body or SWEDISH_500 in body):
                     problems.append(f"request {number}: {response.status_code} "
                                     f"{response.text[:500]!r}")
+                else:
+                    version = current_version()
                 time.sleep(0.005)
         except BaseException as error:  # noqa: BLE001 (reported by the test)
-            problems.append(f"request {number} raised {error!r}")
+            import traceback
+
+            problems.append(f"request {number} raised {error!r}\n{traceback.format_exc()}")
 
     thread = threading.Thread(target=load, daemon=True)
     cleanup.append(lambda: (stop.set(), thread.join(timeout=30)))
     thread.start()
 
-    def successes() -> int:
-        return sum(1 for r in results if r[1] == 200)
+    def successes(since: int = 0) -> int:
+        return sum(1 for r in results[since:] if r[1] == 200)
     wait_for(lambda: successes() >= 15 or problems, 30, "autosaves before the restart", 0.05)
     restart_started = len(results)
     cluster.restart()
     restart_done = len(results)
-    wait_for(lambda: sum(1 for r in results[restart_done:] if r[1] == 200) >= 20 or problems,
-             40, "autosaves after the restart", 0.05)
+    wait_for(lambda: successes(restart_done) >= 20 or problems, 40,
+             "autosaves after the restart", 0.05)
     stop.set()
     thread.join(timeout=30)
     assert not thread.is_alive()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
-    statuses = Counter(status for _, status, _ in results)
-    failed = [r for r in results[restart_started:] if r[1] != 200]
-    print(f"autosaves: {len(results)} requests, statuses {dict(statuses)}; "
-          f"{len(failed)} failed around the restart")
+    outcomes = Counter(str(outcome) for _, outcome, _ in results)
+    failed = [r for r in results if r[1] != 200]
+    print(f"\nautosaves: {len(results)} requests, outcomes {dict(outcomes)}; the restart "
+          f"spanned requests {restart_started + 1}-{restart_done}")
     assert failed, "no request met the restart: the test proved nothing"
-    assert all(r[1] != 409 for r in results[:restart_started])
+    assert all(r[0] > restart_started for r in failed), "failures before the restart"
     # Later requests succeed: the pool dropped its dead connections (pool_pre_ping).
     tail = results[-20:]
     assert all(r[1] == 200 for r in tail), tail
@@ -496,12 +539,36 @@ def test_postgres_restart_under_autosave_load_shows_swedish_503_and_recovers(
     assert versions == sorted(versions) and len(set(versions)) == len(versions)
     # Nothing half-written: the stored text is exactly the last text saved, whole.
     last_number, _, last_version = next(r for r in reversed(results) if r[1] == 200)
-    stored = kumla_answers(app)[goals[1]]
-    assert stored[0] in sent, "the stored text is not one of the texts sent"
-    assert sent[stored[0]] == last_number and len(stored[0]) == len(
-        f"Svar nummer {last_number}:{filler}")
-    assert stored[2] == last_version and stored[1] is ReviewState.DRAFT
+    stored_text, stored_state, stored_version = kumla_answers(app)[goals[1]]
+    assert stored_text in sent, "the stored text is not one of the texts sent"
+    assert sent[stored_text] == last_number
+    assert stored_text == f"Svar nummer {last_number}:{filler}"
+    assert (stored_version, stored_state) == (last_version, ReviewState.DRAFT)
 
+
+def test_while_postgres_is_down_a_signed_in_person_gets_the_swedish_503_page(
+        tmp_path, monkeypatch, cleanup) -> None:
+    cluster, app = start_pg_app(tmp_path, monkeypatch, cleanup)
+    base, goals = kumla_base(app)
+    contact = Browser(app.test_client())
+    contact.login("kumla@example.se")
+    page = contact.get(f"{base}/delmal/{goals[1]}")
+    cluster.halt()
+    try:
+        outcomes = []
+        for send in (lambda: contact.client.get(f"{base}/delmal/{goals[1]}"),
+                     lambda: contact.client.post(f"{base}/delmal/{goals[1]}/autospara", data={
+                         "csrf_token": csrf_token(page), "text": "Medan databasen är nere.",
+                         "expected_version": ""})):
+            try:
+                response = send()
+                outcomes.append((response.status_code, text_of(response)))
+            except OperationalError as error:
+                outcomes.append(("escaped", type(error).__name__))
+    finally:
+        cluster.start()
+    assert all(status == 503 and SWEDISH_503 in body and "Traceback" not in body
+               for status, body in outcomes), outcomes
 
 # -------------------------------------------- 3. a worker dies during a report build
 
@@ -597,7 +664,7 @@ class SlowFirstInbox(Inbox):
         self.in_flight: str | None = None
         self.first_started = threading.Event()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.content, policy=default_policy)
         self.messages.append(message)
         if self.in_flight is None:

@@ -10,15 +10,27 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
 from tests.web import Browser
 from webapp.extensions import db
-from webapp.models import (ActionPlan, Activity, ActivityReport, ActivityStatus, Answer,
-                           AnswerRevision, Organisation, OrganisationKind, Round, RoundRecipient,
-                           RoundSubGoal, SubGoal, Submission, User)
+from webapp.models import (
+    ActionPlan,
+    Activity,
+    ActivityReport,
+    ActivityStatus,
+    Answer,
+    AnswerRevision,
+    Organisation,
+    OrganisationKind,
+    Round,
+    RoundRecipient,
+    RoundSubGoal,
+    SubGoal,
+    Submission,
+    User,
+)
 from webapp.models.activities import activity_report_sub_goals
 from webapp.workflows.review import ReviewState
 
@@ -36,7 +48,7 @@ def counting(app: Flask) -> Iterator[list[str]]:
     all app contexts, the test client's requests included)."""
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append(statement)
 
     with app.app_context():

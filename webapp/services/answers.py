@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.extensions import db
 from webapp.models import Answer, AnswerRevision, Round, RoundStatus, SubGoal, Submission, User
@@ -61,8 +62,18 @@ def save_draft(actor: User, submission: Submission, sub_goal: SubGoal, text: str
     answer.text = text
     answer.updated_by_id = actor.id
     answer.updated_at = utcnow()
-    db.session.flush()
+    _flush_or_stale()
     return answer
+
+
+def _flush_or_stale() -> None:
+    """The version column makes the UPDATE conditional: if another save committed after this
+    one read the row, nothing matches and it is the same conflict as a stale version."""
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise StaleState("Någon annan har sparat det här svaret medan du skrev. Kopiera din "
+                         "text, ladda om sidan och för in dina ändringar.") from error
 
 
 def submit(actor: User, answer: Answer, expected_version: int) -> Answer:
@@ -76,7 +87,7 @@ def submit(actor: User, answer: Answer, expected_version: int) -> Answer:
     answer.state = transition.to_state
     answer.submitted_at = utcnow()
     answer.updated_by_id = actor.id
-    db.session.flush()
+    _flush_or_stale()
     # What the reviewer is asked to approve, kept as it was: the next resubmission is diffed
     # against it, and its authors are who wrote the answer (four-eyes rule).
     revisions = db.session.scalar(select(func.count(AnswerRevision.id))

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from webapp.extensions import db
+from webapp.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,12 @@ MESSAGES = {
 }
 
 
-def _page(code: int, detail: str | None = None) -> tuple[str, int]:
+def _page(code: int, detail: str | None = None, *,
+          database_down: bool = False) -> tuple[str, int]:
     title, text = MESSAGES.get(code, MESSAGES[500])
+    # With the database down the page must not ask who is signed in (that is a query too).
     return render_template("errors/error.html", code=code, title=title,
-                           text=detail or text), code
+                           text=detail or text, database_down=database_down), code
 
 
 def register(app: Flask) -> None:
@@ -46,8 +48,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_down(error: OperationalError):  # type: ignore[no-untyped-def]
         log.exception("database unavailable")
-        db.session.rollback()
-        return _page(503)
+        try:
+            db.session.rollback()
+        except OperationalError:
+            pass  # the connection is gone; the pool replaces it on the next request
+        # Flask-Login's template context loads the user, which is a query: treat this
+        # request as anonymous so the page can be drawn without the database.
+        g._login_user = login_manager.anonymous_user()
+        return _page(503, database_down=True)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):  # type: ignore[no-untyped-def]
