@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
@@ -21,14 +20,13 @@ from webapp.models import (ActionPlan, AssignmentMode, FocusArea, Organisation, 
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import ServiceError
-from webapp.views.helpers import REFUSED, attempt
+from webapp.views.helpers import REFUSED, attempt, enqueue_after_commit
 from webapp.services import assignment, exports, links, mail
 from webapp.services import auth as auth_service
 from webapp.services import reports as report_service
 from webapp.services import rounds as round_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-log = logging.getLogger(__name__)
 
 
 @bp.route("/")
@@ -181,7 +179,7 @@ def resend_mail(message_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     if EmptyForm().validate_on_submit() and attempt(
             lambda: mail.resend(current_user, message)) is not REFUSED:
-        enqueue_mail(message.id)
+        enqueue_after_commit("send_mail", message.id)
         flash(f"Utskicket till {message.user.email} skickas igen.", "success")
     return redirect(url_for(".round_mail", round_id=message.round_id))
 
@@ -240,15 +238,6 @@ def next_round(round_id: int):  # type: ignore[no-untyped-def]
     flash(f"{new.name} är skapad och öppnas {new.opens_on.isoformat()}.", "success")
     return redirect(url_for(".round_detail", round_id=new.id))
 
-
-def enqueue_mail(message_id: int) -> None:
-    """After the commit; if the broker is down the dispatcher finds the row again."""
-    from worker.tasks import send_mail
-
-    try:
-        send_mail.delay(message_id)
-    except Exception:  # noqa: BLE001  (broker unreachable: the database keeps the row)
-        log.warning("could not enqueue mail %s; the dispatcher will", message_id, exc_info=True)
 
 
 @bp.route("/konton")

@@ -93,3 +93,17 @@ def attempt(call: Callable[[], T]) -> T | Refused:
         return REFUSED
     db.session.commit()
     return result
+
+
+def enqueue_after_commit(task_name: str, row_id: int) -> None:
+    """Send a Celery task for a committed row. If the broker is down the row stays as it is
+    and beat's dispatcher or requeue finds it again: the database, not Redis, is the truth."""
+    import logging
+
+    from worker import tasks
+
+    try:
+        getattr(tasks, task_name).delay(row_id)
+    except Exception:  # broker unreachable: picked up later from the database
+        logging.getLogger(__name__).warning("could not enqueue %s(%s); the database keeps it",
+                                            task_name, row_id, exc_info=True)

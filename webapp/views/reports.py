@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
@@ -14,20 +13,11 @@ from webapp.models import ReportFile, ReportJob, Role, Round
 from webapp.security import roles_required
 from webapp.services import ServiceError, audit
 from webapp.services import reports as report_service
+from webapp.views.helpers import enqueue_after_commit
 
 bp = Blueprint("reports", __name__, url_prefix="/rapporter")
-log = logging.getLogger(__name__)
 
 
-def enqueue_build(job_id: int) -> None:
-    """Called after the commit. If the broker is down the job row stays pending and the
-    beat's requeue finds it again: the database, not Redis, is the truth."""
-    from worker.tasks import build_report
-
-    try:
-        build_report.delay(job_id)
-    except Exception:  # broker unreachable: picked up later from the database
-        log.warning("could not enqueue report job %s; it stays pending", job_id, exc_info=True)
 
 
 @bp.route("/omgang/<int:round_id>", methods=["POST"])
@@ -53,7 +43,7 @@ def request_report(round_id: int):  # type: ignore[no-untyped-def]
         flash(refusal.message, "error")
         return redirect(url_for("admin.round_detail", round_id=round_id))
     db.session.commit()
-    enqueue_build(job.id)
+    enqueue_after_commit("build_report", job.id)
     return redirect(url_for(".job", job_id=job.id))
 
 
