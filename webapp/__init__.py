@@ -29,7 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
 def _prepare_embedded_broker(app: Flask) -> None:
     """kombu's filesystem transport needs its folders to exist before anyone publishes."""
     options = app.config["CELERY"].get("broker_transport_options", {})
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if key in options:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
 

@@ -109,6 +109,8 @@ class Config:
                 "data_folder_in": str(broker_dir),
                 "data_folder_out": str(broker_dir),
                 "processed_folder": str(broker_dir / "processed"),
+                # Otherwise kombu writes its exchange table to ./control wherever it runs.
+                "control_folder": str(broker_dir / "control"),
                 "store_processed": False,
             }
         self.CELERY = celery

@@ -82,7 +82,7 @@ def seed() -> list[DemoUser]:
     approved = answers.save_and_submit(
         orebro, submission("Örebro"), d1,
         "Örebro kommun har infört brukarråd inom socialtjänsten. Brukare och närstående "
-        "deltar nu i uppföljningen av **Egen bedömning av behov** och i utvecklingen av "
+        "deltar nu i uppföljningen av Egen bedömning av behov och i utvecklingen av "
         "nya arbetssätt.", None)
     review.approve(reviewer, approved, expected_state=approved.state,
                    expected_version=approved.version)

@@ -451,12 +451,22 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern:
 class _Highlighter:
     """Splits cleaned text into (text, bold) segments: every occurrence of a name is bold."""
 
+    PREFIX = 6
+
     def __init__(self, names: list[str]):
         self.names = sorted({n for n in names if n}, key=lambda n: (-len(n), n))
+        # Names indexed by their first characters: a text is checked only against names whose
+        # prefix occurs in it, so the work grows with the text, not with texts × names.
+        self.by_prefix: dict[str, list[str]] = {}
+        for name in self.names:
+            self.by_prefix.setdefault(name[:self.PREFIX], []).append(name)
+        self.prefix_lengths = sorted({len(p) for p in self.by_prefix})
 
     def candidates(self, text: str) -> list[str]:
-        # Plain substring tests (fast, in C) narrow the regex down to the names present.
-        return [n for n in self.names if n in text]
+        grams = {text[i:i + k] for k in self.prefix_lengths for i in range(len(text) - k + 1)}
+        found = {n for prefix in grams.intersection(self.by_prefix)
+                 for n in self.by_prefix[prefix] if n in text}
+        return sorted(found, key=lambda n: (-len(n), n))
 
     def segments(self, line: str, names: list[str] | None = None) -> list[tuple[str, bool]]:
         present = [n for n in (self.names if names is None else names) if n in line]

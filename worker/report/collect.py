@@ -126,8 +126,9 @@ def collect(job: ReportJob) -> ReportData:
                                   .order_by(RoundSection.position, RoundSection.id)).all()
     plans = {sg.action_plan for sg in sub_goals}
     starts = [p.period_start for p in plans if p.period_start]
-    ends = [p.period_end for p in plans if p.period_end]
-    period = (min(starts), max(max(ends), rnd.year) + 1) if starts and ends else None
+    # Like the seeds: a few years back, the current year ("Idag") and the next one; at most
+    # six columns, so the year headers fit the page.
+    period = (max(min(starts), rnd.year - 4), rnd.year + 1) if starts else None
     return ReportData(
         title=REPORT_TITLE,
         unit=REPORT_UNIT,
