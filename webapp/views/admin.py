@@ -83,9 +83,7 @@ def new_round():  # type: ignore[no-untyped-def]
 @bp.route("/omgang/<int:round_id>")
 @roles_required(Role.ADMIN)
 def round_detail(round_id: int):  # type: ignore[no-untyped-def]
-    rnd = db.session.get(Round, round_id)
-    if rnd is None:
-        abort(404)
+    rnd = db.get_or_404(Round, round_id)
     jobs = db.session.scalars(select(ReportJob).where(ReportJob.round_id == rnd.id)
                               .order_by(ReportJob.id.desc())).all()
     deadline_form = DeadlineForm(formdata=None, deadline=rnd.deadline)
@@ -134,9 +132,7 @@ def reviewers():  # type: ignore[no-untyped-def]
 @bp.route("/omgang/<int:round_id>/fordelning", methods=["POST"])
 @roles_required(Role.ADMIN)
 def assignment_mode(round_id: int):  # type: ignore[no-untyped-def]
-    rnd = db.session.get(Round, round_id)
-    if rnd is None:
-        abort(404)
+    rnd = db.get_or_404(Round, round_id)
     form = _mode_form(rnd)
     if form.validate_on_submit():
         assignment.set_mode(current_user, rnd, AssignmentMode(form.mode.data))
@@ -155,17 +151,10 @@ def _mode_form(rnd: Round) -> AssignmentModeForm:
     return form
 
 
-def _admin_round(round_id: int) -> Round:
-    rnd = db.session.get(Round, round_id)
-    if rnd is None:
-        abort(404)
-    return rnd
-
-
 @bp.route("/omgang/<int:round_id>/utskick")
 @roles_required(Role.ADMIN)
 def round_mail(round_id: int):  # type: ignore[no-untyped-def]
-    rnd = _admin_round(round_id)
+    rnd = db.get_or_404(Round, round_id)
     contacts, messages = mail.round_status(rnd)
     return render_template("admin/round_mail.html", round=rnd, contacts=contacts,
                            messages=messages, button=EmptyForm())
@@ -174,9 +163,7 @@ def round_mail(round_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/utskick/<int:message_id>/skicka-igen", methods=["POST"])
 @roles_required(Role.ADMIN)
 def resend_mail(message_id: int):  # type: ignore[no-untyped-def]
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None:
-        abort(404)
+    message = db.get_or_404(OutboxMessage, message_id)
     if EmptyForm().validate_on_submit() and attempt(
             lambda: mail.resend(current_user, message)) is not REFUSED:
         enqueue_after_commit("send_mail", message.id)
@@ -187,10 +174,8 @@ def resend_mail(message_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/omgang/<int:round_id>/lankar/<int:user_id>/sparra", methods=["POST"])
 @roles_required(Role.ADMIN)
 def revoke_links(round_id: int, user_id: int):  # type: ignore[no-untyped-def]
-    rnd = _admin_round(round_id)
-    contact = db.session.get(User, user_id)
-    if contact is None:
-        abort(404)
+    rnd = db.get_or_404(Round, round_id)
+    contact = db.get_or_404(User, user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     count = links.revoke_all(current_user, rnd, contact)
@@ -202,7 +187,7 @@ def revoke_links(round_id: int, user_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/omgang/<int:round_id>/stang", methods=["POST"])
 @roles_required(Role.ADMIN)
 def close_round(round_id: int):  # type: ignore[no-untyped-def]
-    rnd = _admin_round(round_id)
+    rnd = db.get_or_404(Round, round_id)
     if EmptyForm().validate_on_submit() and attempt(
             lambda: round_service.close_round(current_user, rnd)) is not REFUSED:
         flash(f"{rnd.name} är stängd. Personliga länkar fungerar inte längre.", "success")
@@ -212,7 +197,7 @@ def close_round(round_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/omgang/<int:round_id>/sista-svarsdag", methods=["POST"])
 @roles_required(Role.ADMIN)
 def move_deadline(round_id: int):  # type: ignore[no-untyped-def]
-    rnd = _admin_round(round_id)
+    rnd = db.get_or_404(Round, round_id)
     form = DeadlineForm()
     if form.validate_on_submit():
         if attempt(lambda: round_service.move_deadline(current_user, rnd,
@@ -229,7 +214,7 @@ def move_deadline(round_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/omgang/<int:round_id>/nasta-ar", methods=["POST"])
 @roles_required(Role.ADMIN)
 def next_round(round_id: int):  # type: ignore[no-untyped-def]
-    rnd = _admin_round(round_id)
+    rnd = db.get_or_404(Round, round_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     new = attempt(lambda: round_service.create_next_round(current_user, rnd))
@@ -250,9 +235,7 @@ def users():  # type: ignore[no-untyped-def]
 @bp.route("/konton/<int:user_id>/<any(aktivera, inaktivera):change>", methods=["POST"])
 @roles_required(Role.ADMIN)
 def set_user_active(user_id: int, change: str):  # type: ignore[no-untyped-def]
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     if attempt(lambda: auth_service.set_active(current_user, user,
@@ -265,7 +248,7 @@ def set_user_active(user_id: int, change: str):  # type: ignore[no-untyped-def]
 @bp.route("/omgang/<int:round_id>/rapporttexter", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def round_texts(round_id: int):  # type: ignore[no-untyped-def]
-    rnd = _admin_round(round_id)
+    rnd = db.get_or_404(Round, round_id)
     form = RoundTextsForm()
     if not form.is_submitted():
         existing = db.session.scalars(select(RoundSection).where(
@@ -322,7 +305,7 @@ def use_template(template_id: int | None, use: bool):  # type: ignore[no-untyped
 @bp.route("/omgang/<int:round_id>/export.<any(xlsx, csv):fmt>")
 @roles_required(Role.ADMIN, Role.REVIEWER, readers=True)
 def export_answers(round_id: int, fmt: str):  # type: ignore[no-untyped-def]
-    rnd = _admin_round(round_id)
+    rnd = db.get_or_404(Round, round_id)
     content, mimetype, filename = exports.export(current_user, rnd, fmt)
     db.session.commit()  # the export is audited
     response = make_response(content)

@@ -49,9 +49,7 @@ def accessibility_statement():  # type: ignore[no-untyped-def]
 # --- The admin's tools for a person ---------------------------------------------------------
 
 def _person(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, user_id)
     return user
 
 

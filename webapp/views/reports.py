@@ -23,9 +23,7 @@ bp = Blueprint("reports", __name__, url_prefix="/rapporter")
 @bp.route("/omgang/<int:round_id>", methods=["POST"])
 @roles_required(Role.ADMIN)
 def request_report(round_id: int):  # type: ignore[no-untyped-def]
-    rnd = db.session.get(Round, round_id)
-    if rnd is None:
-        abort(404)
+    rnd = db.get_or_404(Round, round_id)
     form = report_scope_form(rnd)
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -47,23 +45,16 @@ def request_report(round_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(".job", job_id=job.id))
 
 
-def _job(job_id: int) -> ReportJob:
-    job = db.session.get(ReportJob, job_id)
-    if job is None:
-        abort(404)
-    return job
-
-
 @bp.route("/<int:job_id>")
 @roles_required(Role.ADMIN, readers=True)
 def job(job_id: int):  # type: ignore[no-untyped-def]
-    return render_template("reports/job.html", job=_job(job_id))
+    return render_template("reports/job.html", job=db.get_or_404(ReportJob, job_id))
 
 
 @bp.route("/<int:job_id>/status")
 @roles_required(Role.ADMIN, readers=True)
 def job_status(job_id: int):  # type: ignore[no-untyped-def]
-    current = _job(job_id)
+    current = db.get_or_404(ReportJob, job_id)
     return {
         "state": current.state.value,
         "label": current.phase.label,
@@ -76,7 +67,7 @@ def job_status(job_id: int):  # type: ignore[no-untyped-def]
 @roles_required(Role.ADMIN, readers=True)
 def download(job_id: int):  # type: ignore[no-untyped-def]
     file = db.session.scalar(
-        db.select(ReportFile).where(ReportFile.job_id == _job(job_id).id)
+        db.select(ReportFile).where(ReportFile.job_id == db.get_or_404(ReportJob, job_id).id)
         .options(undefer(ReportFile.content)))
     if file is None:
         abort(404)
