@@ -5,7 +5,9 @@ from webapp.models.answers import Answer, AnswerState, Submission
 from webapp.models.audit import AuditEvent
 from webapp.models.mail import MailKind, MailState, OutboxMessage, PersonalLink
 from webapp.models.org import Organisation, OrganisationKind
-from webapp.models.plan import ActionPlan, FocusArea, SubGoal
+from webapp.models.plan import ActionPlan, ActivityArea, FocusArea, SubGoal
+from webapp.models.questionnaire import (STATUS_OPTIONS, Question, Questionnaire,
+                                         QuestionType)
 from webapp.models.review import AnswerRevision, ReviewerAssignment
 from webapp.models.reports import (ReportFile, ReportJob, ReportJobState, ReportPhase,
                                    ReportTemplate)
@@ -14,7 +16,8 @@ from webapp.models.rounds import (AssignmentMode, Round, RoundRecipient, RoundSe
 from webapp.models.users import RecoveryCode, Role, User, UserSession, user_organisations
 
 __all__ = [
-    "ActionPlan", "Activity", "ActivityLevel", "ActivityReport", "ActivityStatus", "Answer", "AssignmentMode", "AnswerRevision", "ReviewerAssignment", "AnswerState", "AuditEvent", "FocusArea", "MailKind", "MailState", "OutboxMessage", "PersonalLink", "Organisation",
+    "ActionPlan", "Activity", "ActivityArea", "Question", "Questionnaire", "QuestionType",
+    "STATUS_OPTIONS", "ActivityLevel", "ActivityReport", "ActivityStatus", "Answer", "AssignmentMode", "AnswerRevision", "ReviewerAssignment", "AnswerState", "AuditEvent", "FocusArea", "MailKind", "MailState", "OutboxMessage", "PersonalLink", "Organisation",
     "OrganisationKind", "ReportFile", "ReportJob", "ReportJobState", "ReportPhase", "ReportTemplate", "RoundSection", "Role", "RecoveryCode", "Round",
     "RoundRecipient", "RoundStatus", "RoundSubGoal", "SubGoal", "Submission", "User", "UserSession",
     "user_organisations",

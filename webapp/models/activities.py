@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.extensions import db
 from webapp.models._types import UTCDateTime, str_enum, utcnow
 from webapp.models.org import Organisation
-from webapp.models.plan import SubGoal
+from webapp.models.plan import ActivityArea, SubGoal
 
 
 class ActivityStatus(enum.StrEnum):
@@ -47,9 +47,12 @@ class Activity(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     name: Mapped[str] = mapped_column(String(300))
+    activity_area_id: Mapped[int | None] = mapped_column(ForeignKey("activity_area.id"),
+                                                         index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
+    activity_area: Mapped[ActivityArea | None] = relationship()
     reports: Mapped[list[ActivityReport]] = relationship(back_populates="activity")
 
 

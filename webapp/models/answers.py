@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -47,6 +47,11 @@ class Answer(db.Model):
         str_enum(ReviewState),
         default=ReviewState.DRAFT,
     )
+    # The typed value of each question, by question key, against the round's frozen
+    # questionnaire (see webapp.services.questionnaires).
+    values: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The answer as prose, rendered from ``values`` when saved: what reviewers diff, the
+    # report prints and exports carry.
     text: Mapped[str] = mapped_column(Text, default="")
     # Bumped on every write; a save or a review action carries the version it started from,
     # so a stale writer is detected instead of silently overwriting.

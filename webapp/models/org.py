@@ -20,6 +20,8 @@ class Organisation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Stable identifier from the plan file (districts); municipalities are matched by code.
+    key: Mapped[str | None] = mapped_column(String(80), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(
         str_enum(OrganisationKind)
     )

@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.models._types import UTCDateTime, str_enum, utcnow
 from webapp.models.org import Organisation
 from webapp.models.plan import SubGoal
+from webapp.models.questionnaire import Questionnaire
 
 
 class RoundStatus(enum.StrEnum):
@@ -56,15 +57,23 @@ class Round(db.Model):
         str_enum(AssignmentMode),
         default=AssignmentMode.FOCUS_AREA, server_default="focus_area",
     )
+    # Frozen when the round opens: its answers always render against it.
+    questionnaire_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    questionnaire: Mapped[Questionnaire | None] = relationship()
     sub_goals: Mapped[list[SubGoal]] = relationship(
         secondary="round_sub_goal", order_by="SubGoal.id"
     )
     recipients: Mapped[list[Organisation]] = relationship(
         secondary="round_recipient", order_by="Organisation.name"
     )
+
+    def sub_goals_for(self, organisation: Organisation) -> list[SubGoal]:
+        """The round's sub-goals this organisation answers (by its kind, per action plan)."""
+        return [sg for sg in self.sub_goals
+                if sg.action_plan.answered_by_kind(organisation.kind.value)]
 
     @property
     def reminder_offsets(self) -> list[int]:
