@@ -6,12 +6,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.models import ActivityLevel, ActivityStatus
 
-from webapp.services.answers import MAX_ANSWER_LENGTH
 
 
 class AnswerForm(FlaskForm):
-    text = TextAreaField("Ditt svar", validators=[
-        Length(max=MAX_ANSWER_LENGTH, message=f"Högst {MAX_ANSWER_LENGTH} tecken.")])
+    """The answer form's own fields; the questions are data (services.questionnaires.parse).
+    """
     # The version the writer started from: a stale save is detected, never silently applied.
     expected_version = HiddenField()
     save = SubmitField("Spara utkast")

@@ -62,7 +62,7 @@ def _check(submission: Submission, data: ActivityInput) -> None:
             raise ServiceError(f"Ange år mellan {MIN_YEAR} och {MAX_YEAR}.")
     if data.start_year and data.end_year and data.end_year < data.start_year:
         raise ServiceError("Slutåret kan inte ligga före startåret.")
-    allowed = {sg.id for sg in submission.round.sub_goals}
+    allowed = {sg.id for sg in submission.round.sub_goals_for(submission.organisation)}
     if not data.sub_goal_ids:
         raise ServiceError("Välj minst ett delmål som aktiviteten bidrar till.")
     if not set(data.sub_goal_ids) <= allowed:
@@ -92,7 +92,7 @@ def save(actor: User, submission: Submission, data: ActivityInput,
     report.start_year, report.end_year = data.start_year, data.end_year
     report.responsible_unit = (data.responsible_unit or "").strip() or None
     report.level = data.level
-    report.sub_goals = [sg for sg in submission.round.sub_goals if sg.id in data.sub_goal_ids]
+    report.sub_goals = [sg for sg in submission.round.sub_goals_for(submission.organisation) if sg.id in data.sub_goal_ids]
     report.updated_by_id, report.updated_at = actor.id, clock.now()
     db.session.flush()
     audit.record(actor, "activity.save", "activity_report", report.id,
@@ -107,7 +107,7 @@ def carry_forward(actor: User, submission: Submission, earlier: ActivityReport) 
         raise NotFound()
     if any(r.activity_id == earlier.activity_id for r in this_round(submission)):
         raise ServiceError("Aktiviteten finns redan i den här omgången.")
-    allowed = {sg.id for sg in submission.round.sub_goals}
+    allowed = {sg.id for sg in submission.round.sub_goals_for(submission.organisation)}
     goals = [sg.id for sg in earlier.sub_goals if sg.id in allowed] or sorted(allowed)[:1]
     return save(actor, submission, ActivityInput(
         earlier.activity.name, earlier.description, earlier.status, earlier.start_year,

@@ -1,13 +1,17 @@
 """The contact's side: write a draft, submit it."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.extensions import db
-from webapp.models import Answer, AnswerRevision, Round, RoundStatus, SubGoal, Submission, User
+from webapp.models import (Answer, AnswerRevision, Organisation, Question, QuestionType, Round,
+                           RoundStatus, SubGoal, Submission, User)
 from webapp.models._types import utcnow
-from webapp.services import NotFound, ServiceError, StaleState, audit
+from webapp.services import NotFound, ServiceError, StaleState, audit, questionnaires
 from webapp.services.access import actor_of
 from webapp.workflows import review
 from webapp.workflows.review import InvalidTransition, ReviewAction, ReviewState
@@ -33,18 +37,42 @@ def _check_round_open(rnd: Round) -> None:
         raise ServiceError("Uppföljningsomgången är stängd och svaren kan inte längre ändras.")
 
 
-def _check_sub_goal_in_round(rnd: Round, sub_goal: SubGoal) -> None:
-    if sub_goal not in rnd.sub_goals:
+def _check_sub_goal_in_round(rnd: Round, organisation: Organisation,
+                             sub_goal: SubGoal) -> None:
+    if sub_goal not in rnd.sub_goals_for(organisation):
         raise NotFound()
 
 
-def save_draft(actor: User, submission: Submission, sub_goal: SubGoal, text: str,
-               expected_version: int | None) -> Answer:
-    """Save the text. ``expected_version`` is the version the writer started from
-    (None when they started from an empty answer); a mismatch raises StaleState."""
+def missing(answer: Answer) -> list[Question]:
+    """The required questions this answer leaves unanswered."""
+    questions = questionnaires.questions_for(answer.submission.round, answer.sub_goal)
+    activity_count = 0
+    if any(q.kind is QuestionType.ACTIVITIES and q.required for q in questions):
+        from webapp.services import activities
+
+        activity_count = sum(1 for r in activities.this_round(answer.submission)
+                             if answer.sub_goal in r.sub_goals)
+    return questionnaires.missing_required(questions, answer.values or {}, activity_count)
+
+
+def is_complete(answer: Answer) -> bool:
+    return bool(answer.text.strip() or answer.values) and not missing(answer)
+
+
+def save_draft(actor: User, submission: Submission, sub_goal: SubGoal,
+               values: Mapping[str, Any] | str, expected_version: int | None) -> Answer:
+    """Save the typed values (see services.questionnaires.parse; a plain string is the main
+    text alone). ``expected_version`` is the version the writer started from (None when they
+    started from an empty answer); a mismatch raises StaleState."""
     _check_round_open(submission.round)
-    _check_sub_goal_in_round(submission.round, sub_goal)
-    text = text.replace("\r\n", "\n")
+    _check_sub_goal_in_round(submission.round, submission.organisation, sub_goal)
+    if isinstance(values, str):
+        values = {"text": values.replace("\r\n", "\n")} if values.strip() else {}
+    questions = questionnaires.questions_for(submission.round, sub_goal)
+    known = {q.key for q in questions}
+    if set(values) - known:
+        raise ServiceError("Svaret innehåller en fråga som inte finns i formuläret.")
+    text = questionnaires.render_text(questions, values)
     if len(text) > MAX_ANSWER_LENGTH:
         raise ServiceError(f"Svaret är för långt (högst {MAX_ANSWER_LENGTH} tecken).")
     answer = find_answer(submission, sub_goal.id)
@@ -59,6 +87,7 @@ def save_draft(actor: User, submission: Submission, sub_goal: SubGoal, text: str
         if expected_version != answer.version:
             raise StaleState("Någon annan har sparat det här svaret medan du skrev. "
                              "Kopiera din text, ladda om sidan och för in dina ändringar.")
+    answer.values = dict(values)
     answer.text = text
     answer.updated_by_id = actor.id
     answer.updated_at = utcnow()
@@ -81,8 +110,12 @@ def submit(actor: User, answer: Answer, expected_version: int) -> Answer:
     if expected_version != answer.version:
         raise StaleState("Svaret har ändrats sedan du öppnade sidan. Kontrollera texten och "
                          "skicka in igen.")
-    if not answer.text.strip():
+    if not answer.text.strip() and not answer.values:
         raise ServiceError("Skriv ett svar innan du skickar in.")
+    unanswered = missing(answer)
+    if unanswered:
+        raise ServiceError("Svara på " + ", ".join(f"”{q.label}”" for q in unanswered)
+                           + " innan du skickar in.")
     transition = review.apply(answer.state, ReviewAction.SUBMIT, actor_of(actor))
     answer.state = transition.to_state
     answer.submitted_at = utcnow()
@@ -109,7 +142,7 @@ def submit_ready(actor: User, submission: Submission) -> list[Answer]:
     ready = [a for a in db.session.scalars(select(Answer).where(
         Answer.submission_id == submission.id,
         Answer.state.in_([ReviewState.DRAFT, ReviewState.RETURNED])))
-        if a.text.strip()]
+        if is_complete(a)]
     if not ready:
         raise ServiceError("Det finns inget färdigt delmål att skicka in. Skriv ett svar först.")
     submitted = [submit(actor, answer, answer.version) for answer in ready]
@@ -127,10 +160,10 @@ def send_receipt(actor: User, submission: Submission) -> None:
                  f"org-{submission.organisation_id}-{clock.now():%Y%m%dT%H%M%S%f}")
 
 
-def save_and_submit(actor: User, submission: Submission, sub_goal: SubGoal, text: str,
-                    expected_version: int | None) -> Answer:
+def save_and_submit(actor: User, submission: Submission, sub_goal: SubGoal,
+                    values: Mapping[str, Any] | str, expected_version: int | None) -> Answer:
     """The form's "Spara och skicka in": what the contact sees is what gets submitted."""
-    answer = save_draft(actor, submission, sub_goal, text, expected_version)
+    answer = save_draft(actor, submission, sub_goal, values, expected_version)
     submitted = submit(actor, answer, answer.version)
     send_receipt(actor, submission)
     return submitted

@@ -79,11 +79,14 @@ def seed() -> list[DemoUser]:
         return answers.get_submission(rnd.id, by_name[name].id)
 
     orebro = users["orebro@example.se"]
-    approved = answers.save_and_submit(
-        orebro, submission("Örebro"), d1,
-        "Örebro kommun har infört brukarråd inom socialtjänsten. Brukare och närstående "
-        "deltar nu i uppföljningen av Egen bedömning av behov och i utvecklingen av "
-        "nya arbetssätt.", None)
+    approved = answers.save_and_submit(orebro, submission("Örebro"), d1, {
+        "text": "Örebro kommun har infört brukarråd inom socialtjänsten. Brukare och "
+                "närstående deltar nu i uppföljningen av Egen bedömning av behov och i "
+                "utvecklingen av nya arbetssätt.",
+        "status": "På god väg",
+        "resultat": "Fyra brukarråd har träffats regelbundet under året.",
+        "nasta-steg": "Brukarråden utvidgas till äldreomsorgen.",
+    }, None)
     review.approve(reviewer, approved, expected_state=approved.state,
                    expected_version=approved.version)
     answers.save_and_submit(

@@ -19,7 +19,7 @@ from webapp import clock
 from webapp.extensions import db
 from webapp.models import (Answer, MailKind, MailState, OutboxMessage, Role, Round, RoundStatus,
                            Submission, User)
-from webapp.services import ServiceError, audit, links
+from webapp.services import ServiceError, audit, links, questionnaires
 from webapp.workflows.review import ReviewState
 
 log = logging.getLogger(__name__)
@@ -65,14 +65,14 @@ def contacts_of(rnd: Round) -> list[tuple[User, int]]:
 
 def _finished_organisations(rnd: Round) -> set[int]:
     """Organisations that have submitted (or had approved) every sub-goal of the round."""
-    wanted = {sg.id for sg in rnd.sub_goals}
+    wanted = {o.id: {sg.id for sg in rnd.sub_goals_for(o)} for o in rnd.recipients}
     done: dict[int, set[int]] = {}
     for organisation_id, sub_goal_id in db.session.execute(
             select(Submission.organisation_id, Answer.sub_goal_id).join(Answer)
             .where(Submission.round_id == rnd.id,
                    Answer.state.in_([ReviewState.SUBMITTED, ReviewState.APPROVED]))):
         done.setdefault(organisation_id, set()).add(sub_goal_id)
-    return {org for org, goals in done.items() if wanted <= goals}
+    return {org for org, goals in done.items() if wanted.get(org, set()) <= goals}
 
 
 def dispatch_due(now: dt.datetime) -> list[int]:
@@ -83,6 +83,7 @@ def dispatch_due(now: dt.datetime) -> list[int]:
     for rnd in db.session.scalars(select(Round).where(Round.status != RoundStatus.CLOSED)):
         if rnd.status is RoundStatus.SCHEDULED and rnd.opens_on <= today:
             rnd.status = RoundStatus.OPEN
+            questionnaires.freeze(rnd)
             audit.record(None, "round.opened_on_schedule", "round", rnd.id, round_id=rnd.id,
                          to_state="open")
         if rnd.status is not RoundStatus.OPEN:
@@ -127,7 +128,7 @@ def notify_returned(answer: Answer) -> None:
 def notify_all_approved(answer: Answer) -> None:
     """When the last sub-goal of an organisation is approved, its contacts hear so (once)."""
     submission = answer.submission
-    wanted = {sg.id for sg in submission.round.sub_goals}
+    wanted = {sg.id for sg in submission.round.sub_goals_for(submission.organisation)}
     approved = set(db.session.scalars(select(Answer.sub_goal_id).where(
         Answer.submission_id == submission.id, Answer.state == ReviewState.APPROVED)))
     if not wanted <= approved:

@@ -81,4 +81,40 @@ def load(data: dict[str, Any]) -> dict[str, int]:
             db.session.add(sub_goal)
             counts["sub_goals"] += 1
     db.session.flush()
+    if "questionnaire" in data:
+        counts["questions"] = _load_template(data["questionnaire"].get("questions", []))
     return counts
+
+
+def _load_template(specs: list[dict[str, Any]]) -> int:
+    """The default question set, kept as the one template questionnaire; unchanged when the
+    file's questions are the same as the stored ones."""
+    from sqlalchemy import func
+
+    from webapp.models import Question, Questionnaire, QuestionType
+
+    template = _one(Questionnaire, is_template=True)
+    wanted = [dict(key=spec["key"], kind=QuestionType(spec["type"]), label=spec["label"],
+                   help_text=spec.get("help"), required=bool(spec.get("required", False)),
+                   options=list(spec.get("options", [])), unit=spec.get("unit"),
+                   min_value=spec.get("min"), max_value=spec.get("max"),
+                   show_if_key=(spec.get("show_if") or {}).get("question"),
+                   show_if_value=(spec.get("show_if") or {}).get("answer"), position=position)
+              for position, spec in enumerate(specs, start=1)]
+    if template is not None:
+        stored = [dict(key=q.key, kind=q.kind, label=q.label, help_text=q.help_text,
+                       required=q.required, options=q.options, unit=q.unit,
+                       min_value=q.min_value, max_value=q.max_value,
+                       show_if_key=q.show_if_key, show_if_value=q.show_if_value,
+                       position=q.position)
+                  for q in template.questions if q.sub_goal_id is None]
+        if stored == wanted:
+            return len(wanted)
+        template.questions = [q for q in template.questions if q.sub_goal_id is not None]
+    else:
+        version = (db.session.scalar(select(func.max(Questionnaire.version))) or 0) + 1
+        template = Questionnaire(version=version, is_template=True)
+        db.session.add(template)
+    template.questions.extend(Question(sub_goal_id=None, **item) for item in wanted)
+    db.session.flush()
+    return len(wanted)

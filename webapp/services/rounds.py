@@ -8,14 +8,16 @@ from webapp import clock
 from webapp.extensions import db
 from webapp.models import Organisation, Role, Round, RoundStatus, SubGoal, Submission, User
 from webapp.models.rounds import parse_reminder_days
-from webapp.services import ServiceError, audit
+from webapp.services import ServiceError, audit, questionnaires
 
 
 def open_round(actor: User, *, name: str, year: int, deadline: dt.date,
                sub_goal_ids: list[int], organisation_ids: list[int],
-               opens_on: dt.date | None = None, reminder_days: str = "14,3,-1") -> Round:
+               opens_on: dt.date | None = None, reminder_days: str = "14,3,-1",
+               questionnaire_from: Round | None = None) -> Round:
     """Create a round. It opens at once, or on ``opens_on``; the dispatcher then sends the
-    invitations and, on the reminder days, the reminders."""
+    invitations and, on the reminder days, the reminders. Its questionnaire is a new version
+    copied from ``questionnaire_from``'s (or from the template), frozen when it opens."""
     if actor.role is not Role.ADMIN:
         raise ServiceError("Bara administratörer kan öppna en uppföljningsomgång.")
     if not sub_goal_ids:
@@ -43,6 +45,10 @@ def open_round(actor: User, *, name: str, year: int, deadline: dt.date,
                 created_by_id=actor.id, sub_goals=sub_goals, recipients=organisations)
     db.session.add(rnd)
     db.session.flush()
+    questionnaires.create_for_round(
+        rnd, source=questionnaire_from.questionnaire if questionnaire_from else None)
+    if rnd.status is RoundStatus.OPEN:
+        questionnaires.freeze(rnd)
     for organisation in organisations:
         db.session.add(Submission(round_id=rnd.id, organisation_id=organisation.id))
     audit.record(actor, "round.open", "round", rnd.id, round_id=rnd.id,
@@ -99,7 +105,8 @@ def create_next_round(actor: User, rnd: Round) -> Round:
     new = open_round(actor, name=name, year=rnd.year + 1, deadline=_next_year(rnd.deadline),
                      sub_goal_ids=[s.id for s in rnd.sub_goals],
                      organisation_ids=[o.id for o in rnd.recipients if o.active],
-                     opens_on=opens_on, reminder_days=rnd.reminder_days)
+                     opens_on=opens_on, reminder_days=rnd.reminder_days,
+                     questionnaire_from=rnd)
     new.assignment_mode = rnd.assignment_mode
     db.session.flush()
     return new

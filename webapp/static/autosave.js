@@ -1,31 +1,36 @@
-// Autosave: a few seconds after the last keystroke the text is saved with the version it
+// Autosave: a few seconds after the last change the whole answer is saved with the version it
 // started from; the status line (role=status) says when. If a colleague saved in between,
-// autosave stops and the person chooses with the Save button (the server shows both texts).
-// When the tab is closed mid-sentence, the last text goes out with sendBeacon.
+// autosave stops and the person chooses with the Save button (the server shows both answers).
+// When the tab is closed mid-sentence, the last answer goes out with sendBeacon.
+// Questions with a condition (data-show-if) are hidden while the condition does not hold.
 (function () {
   var form = document.getElementById("answer-form");
   if (!form) return;
   document.documentElement.classList.add("js");
   var url = form.getAttribute("data-autosave-url");
-  var text = form.querySelector("textarea[name=text]");
   var version = form.querySelector("input[name=expected_version]");
-  var token = form.querySelector("input[name=csrf_token]").value;
   var status = document.getElementById("autosave-status");
   var DELAY = 3000;
-  var timer = null, saving = false, dirty = false, stopped = false, saved = text.value;
+  var timer = null, saving = false, dirty = false, stopped = false;
   var pendingSubmit = null;
 
   function body() {
-    var data = new FormData();
-    data.append("csrf_token", token);
-    data.append("text", text.value);
-    data.append("expected_version", version.value);
+    var data = new FormData(form);  // buttons are not included: this is a draft save
+    data.set("expected_version", version.value);
     return data;
   }
+  function snapshot() {
+    var parts = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "expected_version") parts.push(name + "=" + value);
+    });
+    return parts.join("\u0000");
+  }
+  var saved = snapshot();
   function save() {
-    if (stopped || saving || text.value === saved) return;
+    var sent = snapshot();
+    if (stopped || saving || sent === saved) return;
     saving = true; dirty = false;
-    var sent = text.value;
     fetch(url, { method: "POST", body: body(), credentials: "same-origin",
                  headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json().then(function (d) { return [r.status, d]; }); })
@@ -38,10 +43,10 @@
           stopped = true; status.textContent = data.message;
         } else {
           status.textContent = "Kunde inte spara automatiskt: " + (data.error || "försök igen") +
-            " Din text finns kvar i fältet.";
+            " Det du skrev finns kvar i formuläret.";
         }
       })
-      .catch(function () { status.textContent = "Ingen kontakt med servern. Din text finns kvar i fältet; vi försöker igen."; })
+      .catch(function () { status.textContent = "Ingen kontakt med servern. Det du skrev finns kvar i formuläret; vi försöker igen."; })
       .then(function () {
         saving = false;
         // A button pressed during the autosave goes out now, with the version it returned.
@@ -50,7 +55,17 @@
       });
   }
   function schedule() { dirty = true; clearTimeout(timer); timer = setTimeout(save, DELAY); }
-  text.addEventListener("input", schedule);
+
+  function applyConditions() {
+    var data = new FormData(form);
+    form.querySelectorAll("[data-show-if]").forEach(function (block) {
+      var answers = data.getAll(block.getAttribute("data-show-if"));
+      block.hidden = answers.indexOf(block.getAttribute("data-show-if-value")) === -1;
+    });
+  }
+  applyConditions();
+  form.addEventListener("input", function () { applyConditions(); schedule(); });
+  form.addEventListener("change", function () { applyConditions(); schedule(); });
   form.addEventListener("submit", function (event) {
     clearTimeout(timer);
     if (saving) {  // wait for the autosave in flight, or the form would carry an old version
@@ -61,10 +76,12 @@
     stopped = true;  // the form itself saves now; no beacon on the way out
   });
   window.addEventListener("pagehide", function () {
-    if (!stopped && text.value !== saved && navigator.sendBeacon) navigator.sendBeacon(url, body());
+    if (!stopped && snapshot() !== saved && navigator.sendBeacon) navigator.sendBeacon(url, body());
   });
   var copy = document.getElementById("copy-previous");
   if (copy) copy.addEventListener("click", function () {
+    var text = form.querySelector("textarea[name=text]") || form.querySelector("textarea");
+    if (!text) return;
     var previous = document.getElementById("previous-text").textContent;
     text.value = text.value ? text.value + "\n\n" + previous : previous;
     text.focus(); schedule();

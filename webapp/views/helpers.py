@@ -67,6 +67,9 @@ def register(app: Flask) -> None:
 
     # A global, not a context processor: imported macros see globals only.
     app.jinja_env.globals["NOT_STARTED_LABEL"] = NOT_STARTED_LABEL
+    from webapp.services.questionnaires import display_value
+
+    app.jinja_env.globals["display_value"] = display_value
 
 
 class Refused:

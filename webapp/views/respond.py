@@ -2,6 +2,9 @@
 and a conflict flow), activities, a check before submitting, and a print view."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
                    url_for)
 from flask_login import current_user
@@ -14,7 +17,8 @@ from webapp.forms.auth import EmptyForm
 from webapp.models import (ActivityLevel, ActivityReport, ActivityStatus, Answer, Role, Round,
                            RoundStatus, SubGoal, Submission)
 from webapp.security import roles_required
-from webapp.services import NotFound, ServiceError, StaleState, activities, answers
+from webapp.services import (NotFound, ServiceError, StaleState, activities, answers,
+                             questionnaires)
 from webapp.services.access import organisation_for, round_for
 from webapp.services.review import previous_approved
 from webapp.views.helpers import REFUSED, attempt
@@ -51,7 +55,8 @@ def _load(round_id: int, organisation_id: int) -> Submission:
 
 
 def _sub_goal(submission: Submission, sub_goal_id: int) -> SubGoal:
-    sub_goal = next((sg for sg in submission.round.sub_goals if sg.id == sub_goal_id), None)
+    sub_goal = next((sg for sg in submission.round.sub_goals_for(submission.organisation)
+                     if sg.id == sub_goal_id), None)
     if sub_goal is None:
         abort(404)
     return sub_goal
@@ -67,7 +72,8 @@ def _answers_by_sub_goal(submission: Submission) -> dict[int, Answer]:
 def overview(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
     submission = _load(round_id, organisation_id)
     by_sub_goal = _answers_by_sub_goal(submission)
-    rows = [(sg, by_sub_goal.get(sg.id)) for sg in submission.round.sub_goals]
+    rows = [(sg, by_sub_goal.get(sg.id))
+            for sg in submission.round.sub_goals_for(submission.organisation)]
     remaining = sum(1 for _, a in rows if a is None or a.state in (ReviewState.DRAFT,
                                                                    ReviewState.RETURNED))
     return render_template("respond/overview.html", submission=submission, rows=rows,
@@ -76,6 +82,7 @@ def overview(round_id: int, organisation_id: int):  # type: ignore[no-untyped-de
 
 
 def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
+                 fields: Mapping[str, Any], errors: Mapping[str, str] | None = None,
                  conflict: Answer | None = None,
                  unsaved: str | None = None):  # type: ignore[no-untyped-def]
     existing = answers.find_answer(submission, sub_goal.id)
@@ -85,8 +92,16 @@ def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
     return render_template(
         "respond/answer.html", submission=submission, sub_goal=sub_goal, answer=existing,
         form=form, editable=editable, conflict=conflict, activities=related,
-        unsaved=unsaved if not editable else None,
+        questions=questionnaires.questions_for(submission.round, sub_goal), fields=fields,
+        question_errors=errors or {}, unsaved=unsaved if not editable else None,
         previous=previous_approved(submission.round, submission.organisation_id, sub_goal.id))
+
+
+def _typed(raw: Mapping[str, Any]) -> str:
+    """What the person typed, as one text to copy when the save was refused."""
+    return "\n\n".join(str(v) for k, v in raw.items()
+                        if k not in ("csrf_token", "expected_version", "save", "submit")
+                        and str(v).strip())
 
 
 @bp.route(SUBMISSION + "/delmal/<int:sub_goal_id>", methods=["GET", "POST"])
@@ -95,37 +110,45 @@ def answer(round_id: int, organisation_id: int, sub_goal_id: int):  # type: igno
     submission = _load(round_id, organisation_id)
     sub_goal = _sub_goal(submission, sub_goal_id)
     existing = answers.find_answer(submission, sub_goal.id)
+    questions = questionnaires.questions_for(submission.round, sub_goal)
     form = AnswerForm()
     if not form.is_submitted():
-        form.text.data = existing.text if existing else ""
         form.expected_version.data = str(existing.version) if existing else ""
-    if form.validate_on_submit():
-        service = answers.save_and_submit if form.submit.data else answers.save_draft
-        try:
-            saved = service(current_user, submission, sub_goal, form.text.data or "",
-                            form.expected())
-        except StaleState:
-            db.session.rollback()
-            # Nothing is overwritten: the person sees both texts and chooses.
-            current = answers.find_answer(submission, sub_goal.id)
-            form.expected_version.data = str(current.version) if current else ""
-            return _answer_page(submission, sub_goal, form, conflict=current), 409
-        except (ServiceError, InvalidTransition) as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-            # Nothing the person wrote is lost: in the form if it is still theirs to edit,
-            # otherwise shown beside the saved answer to copy.
-            return _answer_page(submission, sub_goal, form, unsaved=form.text.data), 409
-        db.session.commit()
-        if saved.state is ReviewState.SUBMITTED:
-            flash(f"Svaret på {sub_goal.title} är inskickat för granskning. Ett kvitto "
-                  "skickas till din e-post.", "success")
-            return redirect(url_for(".overview", round_id=round_id,
-                                    organisation_id=organisation_id))
-        flash("Utkastet är sparat.", "success")
-        return redirect(url_for(".answer", round_id=round_id, organisation_id=organisation_id,
-                                sub_goal_id=sub_goal_id))
-    return _answer_page(submission, sub_goal, form), 422 if form.errors else 200
+        stored = questionnaires.form_values(questions, existing.values if existing else {})
+        return _answer_page(submission, sub_goal, form, stored)
+    # What the person sent is what the page shows again, whatever happens next.
+    sent = {name: (request.form.getlist(name) if len(request.form.getlist(name)) > 1
+                   else request.form.get(name, "")) for name in request.form}
+    if not form.validate():
+        return _answer_page(submission, sub_goal, form, sent), 422
+    parsed = questionnaires.parse(questions, request.form)
+    if parsed.errors:
+        return _answer_page(submission, sub_goal, form, sent, errors=parsed.errors), 422
+    service = answers.save_and_submit if form.submit.data else answers.save_draft
+    try:
+        saved = service(current_user, submission, sub_goal, parsed.values, form.expected())
+    except StaleState:
+        db.session.rollback()
+        # Nothing is overwritten: the person sees both answers and chooses.
+        current = answers.find_answer(submission, sub_goal.id)
+        form.expected_version.data = str(current.version) if current else ""
+        return _answer_page(submission, sub_goal, form, sent, conflict=current), 409
+    except (ServiceError, InvalidTransition) as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+        # Nothing the person wrote is lost: in the form if it is still theirs to edit,
+        # otherwise shown beside the saved answer to copy.
+        return _answer_page(submission, sub_goal, form, sent,
+                            unsaved=_typed(request.form)), 409
+    db.session.commit()
+    if saved.state is ReviewState.SUBMITTED:
+        flash(f"Svaret på {sub_goal.title} är inskickat för granskning. Ett kvitto "
+              "skickas till din e-post.", "success")
+        return redirect(url_for(".overview", round_id=round_id,
+                                organisation_id=organisation_id))
+    flash("Utkastet är sparat.", "success")
+    return redirect(url_for(".answer", round_id=round_id, organisation_id=organisation_id,
+                            sub_goal_id=sub_goal_id))
 
 
 @bp.route(SUBMISSION + "/delmal/<int:sub_goal_id>/autospara", methods=["POST"])
@@ -137,13 +160,17 @@ def autosave(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ig
     form = AnswerForm()
     if not form.validate_on_submit():
         return {"error": " ".join(e for errors in form.errors.values() for e in errors)}, 400
+    parsed = questionnaires.parse(questionnaires.questions_for(submission.round, sub_goal),
+                                  request.form)
+    if parsed.errors:
+        return {"error": " ".join(parsed.errors.values())}, 400
     try:
-        saved = answers.save_draft(current_user, submission, sub_goal, form.text.data or "",
+        saved = answers.save_draft(current_user, submission, sub_goal, parsed.values,
                                    form.expected())
     except StaleState:
         db.session.rollback()
         return {"conflict": True, "message": "Någon annan har sparat det här svaret. Tryck "
-                "på Spara utkast för att välja vilken text som ska gälla."}, 409
+                "på Spara utkast för att välja vilket svar som ska gälla."}, 409
     except (ServiceError, InvalidTransition) as refusal:
         db.session.rollback()
         return {"error": refusal.message}, 409
@@ -166,9 +193,10 @@ def check(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
             return redirect(url_for(".receipt", round_id=round_id,
                                     organisation_id=organisation_id))
     by_sub_goal = _answers_by_sub_goal(submission)
-    rows = [(sg, by_sub_goal.get(sg.id)) for sg in submission.round.sub_goals]
-    missing = [sg for sg, a in rows if a is None or not a.text.strip()]
-    ready = [a for _, a in rows if a is not None and a.text.strip()
+    rows = [(sg, by_sub_goal.get(sg.id))
+            for sg in submission.round.sub_goals_for(submission.organisation)]
+    missing = [sg for sg, a in rows if a is None or not answers.is_complete(a)]
+    ready = [a for _, a in rows if a is not None and answers.is_complete(a)
              and a.state in (ReviewState.DRAFT, ReviewState.RETURNED)]
     return render_template("respond/check.html", submission=submission, rows=rows,
                            missing=missing, ready=ready, form=form)
@@ -190,7 +218,8 @@ def printable(round_id: int, organisation_id: int):  # type: ignore[no-untyped-d
     submission = _load(round_id, organisation_id)
     by_sub_goal = _answers_by_sub_goal(submission)
     return render_template("respond/print.html", submission=submission,
-                           rows=[(sg, by_sub_goal.get(sg.id)) for sg in submission.round.sub_goals],
+                           rows=[(sg, by_sub_goal.get(sg.id)) for sg in
+                                 submission.round.sub_goals_for(submission.organisation)],
                            activities=activities.this_round(submission))
 
 
@@ -207,7 +236,8 @@ def activity_list(round_id: int, organisation_id: int):  # type: ignore[no-untyp
 
 def _activity_form(submission: Submission, report: ActivityReport | None) -> ActivityForm:
     form = ActivityForm()
-    form.sub_goals.choices = [(sg.id, sg.title) for sg in submission.round.sub_goals]
+    form.sub_goals.choices = [(sg.id, sg.title) for sg in submission.round.sub_goals_for(
+        submission.organisation)]
     if not form.is_submitted():
         if report is not None:
             form.name.data = report.activity.name
