@@ -17,6 +17,7 @@ class _Forms(HTMLParser):
         self.forms: list[dict[str, Any]] = []
         self._current: dict[str, Any] | None = None
         self._textarea: str | None = None
+        self._select: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
@@ -30,12 +31,21 @@ class _Forms(HTMLParser):
         elif tag == "textarea" and self._current is not None and a.get("name"):
             self._textarea = a["name"]
             self._current["fields"][a["name"]] = ""
+        elif tag == "select" and self._current is not None and a.get("name"):
+            self._select = a["name"]
+        elif tag == "option" and self._select and self._current is not None:
+            # Like a browser: the selected option, or else the first one.
+            fields = self._current["fields"]
+            if "selected" in a or self._select not in fields:
+                fields[self._select] = a.get("value") or ""
 
     def handle_data(self, data: str) -> None:
         if self._textarea and self._current is not None:
             self._current["fields"][self._textarea] += data
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
         if tag == "textarea":
             if self._textarea and self._current is not None:
                 # Browsers drop the one newline that follows <textarea>.

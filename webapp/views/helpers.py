@@ -42,6 +42,11 @@ AUDIT_LABELS = {
     "activity.remove": "tog bort en aktivitet ur omgången",
     "report.request": "beställde rapporten",
     "report.download": "laddade ner rapporten",
+    "questionnaire.add": "lade till en fråga",
+    "questionnaire.update": "ändrade en fråga",
+    "questionnaire.move": "flyttade en fråga",
+    "questionnaire.remove": "tog bort en fråga",
+    "questionnaire.copy": "kopierade frågeformuläret",
 }
 
 

@@ -68,7 +68,10 @@ def collect(job: ReportJob) -> ReportData:
                            if sg.focus_area_id in position}, key=position.__getitem__)
         home = chapters[0]
         printed_in[home].append(TimelineActivity(
-            name=report.activity.name, group=report.activity.organisation.name,
+            name=report.activity.name,
+            # The seeds group the timeline by aktivitetsområde; without one, by who reports.
+            group=(report.activity.activity_area.name if report.activity.activity_area
+                   else report.activity.organisation.name),
             responsible_unit=report.responsible_unit, start_year=report.start_year,
             end_year=report.end_year, status=report.status.label,
             paused=report.status is ActivityStatus.PAUSED, description=report.description))
@@ -96,13 +99,15 @@ def collect(job: ReportJob) -> ReportData:
     status_rows = []
     for fa in focus_areas:
         counts = Counter(state_of.get((o.id, sg.id), "not_started")
-                         for sg in sub_goals if sg.focus_area_id == fa.id for o in organisations)
+                         for sg in sub_goals if sg.focus_area_id == fa.id for o in organisations
+                         if sg.action_plan.answered_by_kind(o.kind.value))
         status_rows.append(StatusRow(fa.name, counts["approved"], counts["submitted"],
                                      counts["returned"], counts["draft"],
                                      counts["not_started"]))
     rates = []
     for organisation in sorted(organisations, key=lambda o: o.name):
-        cells = [state_of.get((organisation.id, sg.id)) for sg in sub_goals]
+        cells = [state_of.get((organisation.id, sg.id)) for sg in sub_goals
+                 if sg.action_plan.answered_by_kind(organisation.kind.value)]
         total = len(cells) or 1
         rates.append(OrganisationRate(
             organisation.name,
