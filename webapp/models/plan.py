@@ -65,7 +65,8 @@ class SubGoal(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
-    action_plan: Mapped[ActionPlan] = relationship(back_populates="sub_goals")
+    # Joined: who answers a sub-goal is decided by its plan, asked on every answer page.
+    action_plan: Mapped[ActionPlan] = relationship(back_populates="sub_goals", lazy="joined")
     focus_area: Mapped[FocusArea] = relationship(back_populates="sub_goals")
 
 

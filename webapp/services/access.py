@@ -1,6 +1,8 @@
 """Who may see what. Every view goes through these before it shows or changes anything."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from webapp.extensions import db
 from webapp.models import Answer, Organisation, Role, Round, RoundStatus, User
 from webapp.services import NotFound
@@ -17,12 +19,21 @@ def is_staff(user: User) -> bool:
 
 def organisation_for(user: User, organisation_id: int) -> Organisation:
     """The organisation, if ``user`` may act for it; NotFound otherwise (no hint it exists)."""
-    organisation = db.session.get(Organisation, organisation_id)
+    if is_staff(user):
+        organisation = db.session.get(Organisation, organisation_id)
+    elif user.role is Role.CONTACT:
+        # One query for "exists and is theirs": every contact page asks it.
+        from webapp.models import user_organisations
+
+        organisation = db.session.scalar(
+            select(Organisation).join(user_organisations,
+                                      user_organisations.c.organisation_id == Organisation.id)
+            .where(Organisation.id == organisation_id, user_organisations.c.user_id == user.id))
+    else:
+        organisation = None
     if organisation is None:
         raise NotFound()
-    if is_staff(user) or (user.role is Role.CONTACT and user.represents(organisation.id)):
-        return organisation
-    raise NotFound()
+    return organisation
 
 
 def round_for(user: User, round_id: int) -> Round:
@@ -31,11 +42,22 @@ def round_for(user: User, round_id: int) -> Round:
         raise NotFound()
     if is_staff(user):
         return rnd
-    recipient_ids = {o.id for o in rnd.recipients}
-    if (rnd.status is RoundStatus.SCHEDULED
-            or not any(o.id in recipient_ids for o in user.organisations)):
+    if rnd.status is RoundStatus.SCHEDULED or not _answers_in(user, rnd):
         raise NotFound()
     return rnd
+
+
+def _answers_in(user: User, rnd: Round) -> bool:
+    """Whether one of the person's organisations is asked in the round: one query, since
+    every contact page asks it."""
+    from webapp.models import RoundRecipient, user_organisations
+
+    return db.session.scalar(
+        select(RoundRecipient.organisation_id)
+        .join(user_organisations,
+              user_organisations.c.organisation_id == RoundRecipient.organisation_id)
+        .where(RoundRecipient.round_id == rnd.id, user_organisations.c.user_id == user.id)
+        .limit(1)) is not None
 
 
 def answer_for(user: User, answer_id: int) -> Answer:

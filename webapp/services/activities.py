@@ -8,8 +8,8 @@ from sqlalchemy.orm import selectinload
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import (Activity, ActivityLevel, ActivityReport, ActivityStatus, Round,
-                           RoundStatus, Submission, User)
+from webapp.models import (Activity, ActivityArea, ActivityLevel, ActivityReport,
+                           ActivityStatus, FocusArea, Round, RoundStatus, Submission, User)
 from webapp.services import NotFound, ServiceError, audit
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -25,6 +25,7 @@ class ActivityInput:
     responsible_unit: str | None
     level: ActivityLevel | None
     sub_goal_ids: list[int]
+    activity_area_id: int | None = None
 
 
 def this_round(submission: Submission) -> list[ActivityReport]:
@@ -67,6 +68,19 @@ def _check(submission: Submission, data: ActivityInput) -> None:
         raise ServiceError("Välj minst ett delmål som aktiviteten bidrar till.")
     if not set(data.sub_goal_ids) <= allowed:
         raise ServiceError("Aktiviteten kan bara kopplas till delmål i den här omgången.")
+    if data.activity_area_id is not None and data.activity_area_id not in {
+            area.id for area in activity_areas_for(submission)}:
+        raise ServiceError("Välj ett aktivitetsområde i listan.")
+
+
+def activity_areas_for(submission: Submission) -> list[ActivityArea]:
+    """The active activity areas of the focus areas this organisation answers under."""
+    focus_area_ids = {sg.focus_area_id
+                      for sg in submission.round.sub_goals_for(submission.organisation)}
+    return list(db.session.scalars(
+        select(ActivityArea).join(FocusArea)
+        .where(ActivityArea.focus_area_id.in_(focus_area_ids), ActivityArea.active.is_(True))
+        .order_by(FocusArea.position, ActivityArea.position)))
 
 
 def save(actor: User, submission: Submission, data: ActivityInput,
@@ -87,6 +101,7 @@ def save(actor: User, submission: Submission, data: ActivityInput,
           or report.activity.organisation_id != submission.organisation_id):
         raise NotFound()
     report.activity.name = data.name.strip()
+    report.activity.activity_area_id = data.activity_area_id
     report.status = data.status
     report.description = data.description.replace("\r\n", "\n")
     report.start_year, report.end_year = data.start_year, data.end_year

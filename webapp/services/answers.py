@@ -1,7 +1,7 @@
 """The contact's side: write a draft, submit it."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -60,7 +60,8 @@ def is_complete(answer: Answer) -> bool:
 
 
 def save_draft(actor: User, submission: Submission, sub_goal: SubGoal,
-               values: Mapping[str, Any] | str, expected_version: int | None) -> Answer:
+               values: Mapping[str, Any] | str, expected_version: int | None,
+               questions: Sequence[Question] | None = None) -> Answer:
     """Save the typed values (see services.questionnaires.parse; a plain string is the main
     text alone). ``expected_version`` is the version the writer started from (None when they
     started from an empty answer); a mismatch raises StaleState."""
@@ -68,7 +69,8 @@ def save_draft(actor: User, submission: Submission, sub_goal: SubGoal,
     _check_sub_goal_in_round(submission.round, submission.organisation, sub_goal)
     if isinstance(values, str):
         values = {"text": values.replace("\r\n", "\n")} if values.strip() else {}
-    questions = questionnaires.questions_for(submission.round, sub_goal)
+    if questions is None:
+        questions = questionnaires.questions_for(submission.round, sub_goal)
     known = {q.key for q in questions}
     if set(values) - known:
         raise ServiceError("Svaret innehåller en fråga som inte finns i formuläret.")

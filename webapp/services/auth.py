@@ -7,6 +7,7 @@ import secrets
 
 import pyotp
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from webapp import clock
 from webapp.extensions import db
@@ -48,7 +49,9 @@ def end_all_sessions(user: User) -> None:
 def current_session(sid: str, user_id: int, *, idle: dt.timedelta,
                     absolute: dt.timedelta) -> UserSession | None:
     """The live session behind the cookie, or None when it ended, idled or grew too old."""
-    user_session = db.session.get(UserSession, _digest(sid))
+    # The person comes in the same query: this runs on every request.
+    user_session = db.session.get(UserSession, _digest(sid),
+                                  options=[joinedload(UserSession.user)])
     now = clock.now()
     if (user_session is None or user_session.user_id != user_id
             or user_session.ended_at is not None or not user_session.user.active

@@ -42,10 +42,14 @@ def template() -> Questionnaire | None:
 
 
 def questions_for(rnd: Round, sub_goal: SubGoal) -> list[Question]:
-    """The questions this round asks for this sub-goal, in order."""
-    if rnd.questionnaire is not None:
-        return rnd.questionnaire.questions_for(sub_goal.id)
-    return [Question(sub_goal_id=sub_goal.id, **LEGACY_QUESTION)]
+    """The questions this round asks for this sub-goal, in order. One small query: the
+    answer page and autosave need only this sub-goal's questions, not the questionnaire's."""
+    if rnd.questionnaire_id is None:
+        return [Question(sub_goal_id=sub_goal.id, **LEGACY_QUESTION)]
+    return list(db.session.scalars(
+        select(Question).where(Question.questionnaire_id == rnd.questionnaire_id,
+                               Question.sub_goal_id == sub_goal.id)
+        .order_by(Question.position, Question.id)))
 
 
 def _next_version() -> int:

@@ -9,6 +9,7 @@ from flask import (Blueprint, abort, flash, redirect, render_template, request, 
                    url_for)
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import clock
 from webapp.extensions import db
@@ -47,11 +48,16 @@ def _load(round_id: int, organisation_id: int) -> Submission:
     if session.get(LINK_ROUND, round_id) != round_id:
         abort(404)
     try:
-        round_for(current_user, round_id)
-        organisation_for(current_user, organisation_id)
-        return answers.get_submission(round_id, organisation_id)
+        rnd = round_for(current_user, round_id)
+        organisation = organisation_for(current_user, organisation_id)
+        submission = answers.get_submission(round_id, organisation_id)
     except NotFound:
         abort(404)
+    # The session's identity map holds rows weakly: hand over the ones just loaded, or the
+    # page loads them a second time.
+    set_committed_value(submission, "round", rnd)
+    set_committed_value(submission, "organisation", organisation)
+    return submission
 
 
 def _sub_goal(submission: Submission, sub_goal_id: int) -> SubGoal:
@@ -160,13 +166,13 @@ def autosave(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ig
     form = AnswerForm()
     if not form.validate_on_submit():
         return {"error": " ".join(e for errors in form.errors.values() for e in errors)}, 400
-    parsed = questionnaires.parse(questionnaires.questions_for(submission.round, sub_goal),
-                                  request.form)
+    questions = questionnaires.questions_for(submission.round, sub_goal)
+    parsed = questionnaires.parse(questions, request.form)
     if parsed.errors:
         return {"error": " ".join(parsed.errors.values())}, 400
     try:
         saved = answers.save_draft(current_user, submission, sub_goal, parsed.values,
-                                   form.expected())
+                                   form.expected(), questions)
     except StaleState:
         db.session.rollback()
         return {"conflict": True, "message": "Någon annan har sparat det här svaret. Tryck "
@@ -174,9 +180,9 @@ def autosave(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ig
     except (ServiceError, InvalidTransition) as refusal:
         db.session.rollback()
         return {"error": refusal.message}, 409
+    version = saved.version  # read before the commit expires it: no reload
     db.session.commit()
-    local = clock.local_now()
-    return {"version": saved.version, "saved_at": local.strftime("%H:%M")}
+    return {"version": version, "saved_at": clock.local_now().strftime("%H:%M")}
 
 
 @bp.route(SUBMISSION + "/kontrollera", methods=["GET", "POST"])
@@ -238,8 +244,12 @@ def _activity_form(submission: Submission, report: ActivityReport | None) -> Act
     form = ActivityForm()
     form.sub_goals.choices = [(sg.id, sg.title) for sg in submission.round.sub_goals_for(
         submission.organisation)]
+    form.activity_area.choices = [("", "Inget aktivitetsområde")] + [
+        (str(area.id), f"{area.name} ({area.focus_area.name})")
+        for area in activities.activity_areas_for(submission)]
     if not form.is_submitted():
         if report is not None:
+            form.activity_area.data = str(report.activity.activity_area_id or "")
             form.name.data = report.activity.name
             form.description.data = report.description
             form.status.data = report.status.value
@@ -273,7 +283,8 @@ def activity(round_id: int, organisation_id: int, report_id: int | None):  # typ
             status=ActivityStatus(form.status.data), start_year=form.start_year.data,
             end_year=form.end_year.data, responsible_unit=form.responsible_unit.data,
             level=ActivityLevel(form.level.data) if form.level.data else None,
-            sub_goal_ids=form.sub_goals.data or [])
+            sub_goal_ids=form.sub_goals.data or [],
+            activity_area_id=int(form.activity_area.data) if form.activity_area.data else None)
         if attempt(lambda: activities.save(current_user, submission, data, report)) \
                 is not REFUSED:
             flash(f"Aktiviteten {data.name.strip()} är sparad.", "success")
