@@ -183,6 +183,13 @@ def _syntax_problem(error: yaml.MarkedYAMLError) -> Problem:
     detail = " ".join(part for part in (error.context, error.problem) if part)
     hint = next((swedish for english, swedish in _SYNTAX_HINTS if english in detail), None)
     message = f"YAML-syntaxfel: {hint} ({detail})." if hint else f"YAML-syntaxfel ({detail})."
+    # An unclosed { [ or quote is noticed lines later; the line to fix is where it opened.
+    if (error.context_mark is not None and error.problem_mark is not None
+            and error.context_mark.line != error.problem_mark.line
+            and (error.context or "").startswith(("while parsing a flow",
+                                                  "while scanning a quoted"))):
+        mark = error.context_mark
+        message += f" Felet märktes på rad {error.problem_mark.line + 1}."
     if mark is None:
         return Problem(None, None, message)
     return Problem(mark.line + 1, mark.column + 1, message)

@@ -42,6 +42,8 @@ AUDIT_LABELS = {
     "activity.remove": "tog bort en aktivitet ur omgången",
     "report.request": "beställde rapporten",
     "report.download": "laddade ner rapporten",
+    "plan.import": "läste in planfilen",
+    "plan.export": "laddade ner planfilen",
 }
 
 
