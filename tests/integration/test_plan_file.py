@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select, text
 from tests.web import Browser, csrf_token, text_of
 from webapp.extensions import db
 from webapp.models import (ActionPlan, ActivityArea, AuditEvent, FocusArea, Organisation,
-                           OrganisationKind, Question, Questionnaire, QuestionType, SubGoal)
+                           OrganisationKind, Questionnaire, QuestionType, SubGoal)
 from webapp.services import plan_import
 from webapp.services.plan_import import DEFAULT_DATA_FILE
 from webapp.services.plan_schema import PlanFileError

@@ -188,3 +188,16 @@ def test_many_errors_are_all_counted_and_the_first_twenty_shown() -> None:
 def test_a_file_not_in_utf8_is_refused_before_anything_else() -> None:
     with pytest.raises(PlanFileError, match="inte sparad som UTF-8"):
         import_bytes("Örebro".encode("latin-1"))
+
+
+def test_an_item_with_errors_is_not_also_reported_as_an_unknown_reference() -> None:
+    text = _questions(
+        "- {key: val, type: single_choice, label: V}",  # no options
+        "- {key: why, type: long_text, label: W, show_if: {question: val, answer: Ja}}",
+        "- {key: self, type: long_text, label: S, show_if: {question: self, answer: x}}",
+    ).replace("{key: fa, name: Insatsområde}", "{key: fa, name: ''}").replace(
+        "{key: norr, name: Norr}", "{key: norr, name: Norr, active: ja}")
+    problems = _problems(text)
+    assert [p.split(":")[0].split(",")[0] for p in problems] == [
+        "Rad 2", "Rad 6", f"Rad {FIRST_QUESTION_LINE}", f"Rad {FIRST_QUESTION_LINE + 2}"]
+    assert "”self”, som inte finns före den här frågan" in problems[-1]

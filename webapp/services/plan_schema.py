@@ -210,6 +210,11 @@ class _Reader:
         self.problems: list[Problem] = []
         self._constructor = yaml.constructor.SafeConstructor()
         self._visited: set[int] = set()
+        # Keys seen, even on items with other errors: a reference to such an item is not
+        # reported as unknown as well.
+        self.district_keys: set[str] = set()
+        self.focus_area_keys: set[str] = set()
+        self.sub_goal_keys: set[tuple[str, str]] = set()
 
     # --- reporting -------------------------------------------------------------------
     def error(self, node: Node, message: str) -> None:
@@ -302,8 +307,7 @@ class _Reader:
     def key(self, node: Node | None, what: str, pattern: re.Pattern[str] = KEY_PATTERN,
             max_length: int = 80) -> str | None:
         value = self.text(node, what, max_length)
-        if value is not None and not pattern.fullmatch(value):
-            assert node is not None
+        if value is not None and node is not None and not pattern.fullmatch(value):
             self.error(node, f"{what} {_quote(value)} får bara innehålla små bokstäver a–z, "
                              f"siffror, - och _ (högst {max_length} tecken) och måste börja "
                              "med en bokstav eller siffra.")
@@ -317,13 +321,6 @@ class _Reader:
         if node.tag != _BOOL or not isinstance(value, bool):
             self.error(node, f"{what} ska vara true eller false.")
             return default
-        return value
-
-    def integer(self, node: Node, what: str) -> int | None:
-        value = self._scalar(node)
-        if node.tag != _INT or not isinstance(value, int) or isinstance(value, bool):
-            self.error(node, f"{what} ska vara ett heltal.")
-            return None
         return value
 
     def number(self, node: Node | None, what: str) -> float | None:
@@ -344,10 +341,9 @@ class _Reader:
             return None
         county = self.text(top.get("county"), "county (länet)", 200, optional=True)
         districts = self.districts(top.get("districts"))
-        municipalities = self.municipalities(top.get("municipalities"),
-                                             {d.key for d in districts})
+        municipalities = self.municipalities(top.get("municipalities"), self.district_keys)
         focus_areas = self.focus_areas(top.get("focus_areas"))
-        plans = self.action_plans(top.get("action_plans"), {f.key for f in focus_areas})
+        plans = self.action_plans(top.get("action_plans"), self.focus_area_keys)
         # One table holds both kinds of organisation, and its names are unique.
         district_names = {d.name: d.line for d in districts}
         for municipality in municipalities:
@@ -358,8 +354,8 @@ class _Reader:
         questions: tuple[QuestionSpec, ...] | None = None
         per_sub_goal: dict[tuple[str, str], tuple[QuestionSpec, ...]] = {}
         if top.get("questionnaire") is not None:
-            sub_goals = {(p.key, s.key) for p in plans for s in p.sub_goals}
-            questions, per_sub_goal = self.questionnaire(top["questionnaire"], sub_goals)
+            questions, per_sub_goal = self.questionnaire(top["questionnaire"],
+                                                         self.sub_goal_keys)
         return PlanFile(districts=tuple(districts), municipalities=tuple(municipalities),
                         focus_areas=tuple(focus_areas), action_plans=tuple(plans),
                         questions=questions, sub_goal_questions=per_sub_goal, county=county)
@@ -390,6 +386,7 @@ class _Reader:
             self._unique(names, name, fields.get("name"), "Länsdelsnamnet")
             if key and name:
                 result.append(DistrictSpec(key, name, active, item.start_mark.line + 1))
+        self.district_keys = set(keys)
         return result
 
     def municipalities(self, node: Node | None, districts: set[str]) -> list[MunicipalitySpec]:
@@ -447,6 +444,7 @@ class _Reader:
             areas = self.activity_areas(fields.get("activity_areas"))
             if key and name:
                 result.append(FocusAreaSpec(key, name, active, tuple(areas)))
+        self.focus_area_keys = set(keys)
         return result
 
     def activity_areas(self, node: Node | None) -> list[ActivityAreaSpec]:
@@ -484,7 +482,7 @@ class _Reader:
             active = self.boolean(fields.get("active"), "active", True)
             self._unique(keys, key, fields.get("key"), "Handlingsplanen")
             self._unique(names, name, fields.get("name"), "Handlingsplansnamnet")
-            sub_goals = self.sub_goals(fields.get("sub_goals"), focus_areas)
+            sub_goals = self.sub_goals(fields.get("sub_goals"), focus_areas, key)
             if key and name and period and answered_by:
                 result.append(ActionPlanSpec(key, name, period, decided_by, answered_by,
                                              active, tuple(sub_goals)))
@@ -529,7 +527,8 @@ class _Reader:
             return None
         return tuple(kinds)
 
-    def sub_goals(self, node: Node | None, focus_areas: set[str]) -> list[SubGoalSpec]:
+    def sub_goals(self, node: Node | None, focus_areas: set[str],
+                  plan_key: str | None) -> list[SubGoalSpec]:
         result: list[SubGoalSpec] = []
         keys: dict[str, int] = {}
         titles: dict[str, int] = {}
@@ -552,6 +551,8 @@ class _Reader:
                 focus_area = None
             if key and focus_area and title:
                 result.append(SubGoalSpec(key, focus_area, title, description, active))
+        if plan_key is not None:
+            self.sub_goal_keys.update((plan_key, goal) for goal in keys)
         return result
 
     # --- the questionnaire -----------------------------------------------------------
@@ -613,6 +614,7 @@ class _Reader:
         if fields is None:
             return None
         key = self.key(fields.get("key"), "Frågans key", QUESTION_KEY_PATTERN, 40)
+        show_if = self.show_if(fields.get("show_if"), keys, earlier)
         duplicate = key is not None and key in keys
         self._unique(keys, key, fields.get("key"), "Frågan")
         if duplicate:
@@ -631,7 +633,6 @@ class _Reader:
                     self.error(fields[name], f"{name} gäller bara frågor av typen number.")
         elif low is not None and high is not None and low > high:
             self.error(fields["min"], "min får inte vara större än max.")
-        show_if = self.show_if(fields.get("show_if"), earlier)
         if key is None or kind is None or label is None:
             return None
         return QuestionSpec(key, kind, label, help_text, required, options, unit, low, high,
@@ -639,12 +640,11 @@ class _Reader:
 
     def question_type(self, node: Node | None) -> QuestionType | None:
         value = self.text(node, "Frågans type", 40)
-        if value is None:
+        if value is None or node is None:
             return None
         try:
             return QuestionType(value)
         except ValueError:
-            assert node is not None
             self.error(node, f"Okänd frågetyp {_quote(value)}. Tillåtna typer: "
                              f"{', '.join(t.value for t in QuestionType)}.")
             return None
@@ -670,8 +670,8 @@ class _Reader:
                        f"En fråga av typen {kind.value} behöver options: minst ett alternativ.")
         return tuple(values)
 
-    def show_if(self, node: Node | None, earlier: dict[str, QuestionSpec]
-                ) -> tuple[str, str] | None:
+    def show_if(self, node: Node | None, keys: dict[str, int],
+                earlier: dict[str, QuestionSpec]) -> tuple[str, str] | None:
         if node is None:
             return None
         fields = self.mapping(node, "show_if", ("question", "answer"))
@@ -683,16 +683,17 @@ class _Reader:
         if key is None:
             return None
         other = earlier.get(key)
+        if other is None and key in keys:
+            return None  # that question has errors of its own, already reported
         if other is None:
             self.error(fields["question"], f"show_if pekar på frågan {_quote(key)}, som inte "
                                            "finns före den här frågan i samma lista.")
             return None
-        if answer is None:
+        if answer is None or answer_node is None:
             return None
         choices = list(STATUS_OPTIONS) if other.kind is QuestionType.STATUS else list(
             other.options)
         if choices and answer not in choices:
-            assert answer_node is not None
             self.error(answer_node, f"{_quote(answer)} är inget svarsalternativ för frågan "
                                     f"{_quote(key)} (möjliga: {', '.join(choices)}).")
             return None
