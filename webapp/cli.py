@@ -1,4 +1,5 @@
-"""Flask commands for operators: seed-demo, create-admin, import-plan, compile-report."""
+"""Flask commands for operators: seed-demo, create-admin, import-plan, export-plan,
+compile-report."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,16 +50,35 @@ def register(app: Flask) -> None:
     @app.cli.command("import-plan")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     def import_plan(path: Path) -> None:
-        """Load plans, focus areas, sub-goals and organisations from a YAML file."""
+        """Load plans, focus areas, sub-goals, organisations and the default questions from a
+        YAML plan file. The whole file is checked first; any error and nothing is written."""
         from webapp.services import ServiceError, plan_import
 
         try:
-            counts = plan_import.load_file(path)
+            result = plan_import.load_file(path)
         except ServiceError as error:
             db.session.rollback()
-            raise click.ClickException(error.message) from error
+            click.echo(error.message, err=True)
+            raise click.exceptions.Exit(1) from error
         db.session.commit()
-        click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+        click.echo(result.summary())
+        for notice in result.notices:
+            click.echo(f"  Obs: {notice}")
+
+    @app.cli.command("export-plan")
+    @click.argument("path", required=False,
+                    type=click.Path(dir_okay=False, writable=True, path_type=Path))
+    def export_plan(path: Path | None) -> None:
+        """Write the current structure as a YAML plan file (to standard output without PATH)."""
+        from webapp.services import plan_import
+
+        content = plan_import.export()
+        db.session.rollback()
+        if path is None:
+            click.echo(content, nl=False)
+        else:
+            path.write_text(content, encoding="utf-8")
+            click.echo(f"Planfilen är sparad i {path}.", err=True)
 
     @app.cli.command("issue-link")
     @click.argument("round_id", type=int)

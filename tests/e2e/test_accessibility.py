@@ -248,3 +248,16 @@ def test_session_warning_is_accessible_when_shown(page: Page) -> None:
     page.evaluate("document.getElementById('session-warning').hidden = false")
     expect(page.get_by_role("alertdialog")).to_be_visible()
     assert_accessible(page)
+
+
+def test_plan_file_page_and_its_refusal(page: Page, tmp_path) -> None:
+    login(page, "admin@example.se")
+    page.goto("/admin/struktur/fil")
+    assert_accessible(page)
+    broken = tmp_path / "plan.yaml"
+    broken.write_text("districts:\n  - {key: norr, name: Norr\n", encoding="utf-8")
+    page.get_by_label("Planfil (.yaml)").set_input_files(str(broken))
+    page.get_by_role("button", name="Läs in planfilen").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Planfilen lästes inte in")
+    expect(page.get_by_role("alert").first).to_contain_text("Rad 2, kolumn 5")
+    assert_accessible(page)

@@ -47,6 +47,8 @@ AUDIT_LABELS = {
     "questionnaire.move": "flyttade en fråga",
     "questionnaire.remove": "tog bort en fråga",
     "questionnaire.copy": "kopierade frågeformuläret",
+    "plan.import": "läste in planfilen",
+    "plan.export": "laddade ner planfilen",
 }
 
 
