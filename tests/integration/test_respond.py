@@ -195,3 +195,53 @@ def test_print_view_has_every_answer_and_a_print_stylesheet(browser: Browser, de
     assert page.text.count("<h2") >= 5  # one per sub-goal, and activities
     css = browser.client.get("/static/app.css").text
     assert "@media print" in css
+
+
+def test_an_activity_is_grouped_under_an_activity_area_in_the_report(browser: Browser,
+                                                                     demo) -> None:
+    """Activity areas (aktivitetsområden) of the focus areas the organisation answers under
+    are offered; the report's timeline groups the activity under its area."""
+    from webapp.models import ActivityArea, ReportJob, SubGoal
+    from worker.report.collect import collect
+
+    browser.login("hallsberg@example.se")
+    base = _base(demo)
+    with demo.app_context():
+        care = db.session.scalar(select(SubGoal).where(SubGoal.title.like(
+            "Delmål 1 – Stärka det hälsofrämjande%")))
+        sip = db.session.scalar(select(ActivityArea).where(ActivityArea.key == "sip"))
+        parenting = db.session.scalar(select(ActivityArea).where(
+            ActivityArea.key == "foraldraskapsstod"))
+        care_id, sip_id, parenting_id = care.id, sip.id, parenting.id
+    page = browser.get(base + "/aktiviteter/ny").text
+    assert "Samordnad individuell plan (SIP) (God och nära vård)" in page
+    assert "Föräldraskapsstöd (Förstärka" not in page  # skolan is not in this round
+
+    refused = _activity(browser, base, sub_goals=[str(care_id)],
+                        activity_area=str(parenting_id))
+    assert refused.status_code == 422
+    assert "Inte ett giltigt val" in text_of(refused)
+    saved = _activity(browser, base, name="SIP-samordnare", sub_goals=[str(care_id)],
+                      activity_area=str(sip_id))
+    assert saved.status_code == 302
+
+    with demo.app_context():
+        report = db.session.scalar(select(ActivityReport))
+        assert report.activity.activity_area_id == sip_id
+        # Only activities with an approved answer reach the report: approve one.
+        from webapp.services import answers, review
+
+        contact = db.session.scalar(select(User).where(User.email == "hallsberg@example.se"))
+        reviewer = db.session.scalar(select(User).where(User.email == "granskare@example.se"))
+        submission = answers.get_submission(1, report.activity.organisation_id)
+        answer = answers.save_and_submit(contact, submission, db.session.get(SubGoal, care_id),
+                                         "Vi har anställt SIP-samordnare.", None)
+        review.approve(reviewer, answer, expected_state=answer.state,
+                       expected_version=answer.version)
+        job = ReportJob(round_id=1, requested_by_id=reviewer.id)
+        db.session.add(job)
+        db.session.flush()
+        data = collect(job)
+        db.session.rollback()
+    groups = {a.name: a.group for ch in data.chapters for a in ch.activities}
+    assert groups == {"SIP-samordnare": "Samordnad individuell plan (SIP)"}
