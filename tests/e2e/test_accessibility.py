@@ -71,7 +71,7 @@ def _open_overview(page: Page) -> None:
 def _open_sub_goal(page: Page, row: int) -> None:
     _open_overview(page)
     page.locator("table tbody th a").nth(row).click()
-    expect(page.get_by_label("Ditt svar")).to_be_visible()
+    expect(page.get_by_label("Vad har ni gjort inom delmålet under året?")).to_be_visible()
 
 
 def test_contact_home(page: Page) -> None:
@@ -93,7 +93,7 @@ def test_contact_answer_page(page: Page) -> None:
     # The error state: submitting an empty answer is refused, the form stays.
     page.get_by_role("button", name="Spara och skicka in").click()
     expect(page.get_by_role("alert").first).to_be_visible()
-    expect(page.get_by_label("Ditt svar")).to_be_visible()
+    expect(page.get_by_label("Vad har ni gjort inom delmålet under året?")).to_be_visible()
     assert_accessible(page)
 
 
@@ -165,7 +165,7 @@ def test_resubmission_diff_page(page: Page) -> None:
     login(page, "askersund@example.se")
     _open_overview(page)
     page.get_by_role("row").filter(has_text="se kommentaren").get_by_role("link").click()
-    page.get_by_label("Ditt svar").fill("Fritidsgårdarna har haft öppet fler kvällar för 120 unga.")
+    page.get_by_label("Vad har ni gjort inom delmålet under året?").fill("Fritidsgårdarna har haft öppet fler kvällar för 120 unga.")
     page.get_by_role("button", name="Spara och skicka in").click()
     expect(page.get_by_role("status").first).to_contain_text("inskickat för granskning")
     page.context.clear_cookies()

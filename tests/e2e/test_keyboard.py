@@ -32,7 +32,7 @@ def test_contact_saves_a_draft_with_the_keyboard(page: Page) -> None:
     answer_url = page.locator("table tbody th a").nth(2).get_attribute("href")
     assert answer_url
     page.goto(answer_url)
-    expect(page.get_by_label("Ditt svar")).to_be_visible()
+    expect(page.get_by_label("Vad har ni gjort inom delmålet under året?")).to_be_visible()
 
     # The skip link is the first Tab stop, and it moves focus to the main content.
     page.keyboard.press("Tab")
@@ -44,7 +44,7 @@ def test_contact_saves_a_draft_with_the_keyboard(page: Page) -> None:
 
     # From main, Tab reaches the answer's textarea; type in it.
     tab_until(page, lambda f: f["tag"] == "textarea", "The answer's textarea")
-    expect(page.get_by_label("Ditt svar")).to_be_focused()
+    expect(page.get_by_label("Vad har ni gjort inom delmålet under året?")).to_be_focused()
     text = "Skrivet med tangentbordet: vi har startat ett brukarråd."
     page.keyboard.type(text)
 
@@ -55,4 +55,4 @@ def test_contact_saves_a_draft_with_the_keyboard(page: Page) -> None:
         page.keyboard.press("Enter")
 
     expect(page.locator(".messages [role=status]")).to_have_text("Utkastet är sparat.")
-    expect(page.get_by_label("Ditt svar")).to_have_value(text)
+    expect(page.get_by_label("Vad har ni gjort inom delmålet under året?")).to_have_value(text)

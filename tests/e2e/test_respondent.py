@@ -84,7 +84,7 @@ def open_sub_goal(page: Page, row: int, expected_state: str | None = None) -> st
 
 
 def answer_box(page: Page) -> Locator:
-    return page.get_by_role("textbox", name="Ditt svar")
+    return page.get_by_role("textbox", name="Vad har ni gjort inom delmålet under året?")
 
 
 def autosave_status(page: Page) -> Locator:
