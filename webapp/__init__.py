@@ -79,9 +79,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import admin, auth, links, main, privacy, reports, respond, review
+    from webapp.views import admin, auth, links, main, plan, privacy, reports, respond, review
 
-    for module in (auth, links, main, privacy, respond, review, admin, reports):
+    for module in (auth, links, main, privacy, respond, review, admin, plan, reports):
         app.register_blueprint(module.bp)
 
 
