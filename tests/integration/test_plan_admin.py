@@ -328,8 +328,9 @@ def test_add_sub_goal_with_a_key_from_its_title_and_refuse_a_duplicate(browser: 
                     "focus_area": str(focus_area.id), "description": "Nytt från 2025."})
     assert "är tillagt sist" in text_of(browser.page)
     with demo.app_context():
-        goal = db.session.scalar(select(SubGoal).where(SubGoal.action_plan_id == plan.id,
-                                                       SubGoal.key == "delmal-9-trygg-och-saker-aldreomsorg"))
+        goal = db.session.scalar(select(SubGoal).where(
+            SubGoal.action_plan_id == plan.id,
+            SubGoal.key == "delmal-9-trygg-och-saker-aldreomsorg"))
         assert goal is not None and goal.position == 9 and goal.active
         assert goal.focus_area_id == focus_area.id and goal.description == "Nytt från 2025."
     assert any("Delmål 9 – Trygg och säker äldreomsorg" in label for label in checkboxes(

@@ -15,6 +15,11 @@ def _max(length: int) -> Length:
     return Length(max=length, message=f"Högst {length} tecken.")
 
 
+def _chosen(field: SelectField) -> set[int]:
+    """The real choices of a select, without its "Välj …" placeholder (value 0)."""
+    return {value for value, _ in field.choices or [] if value}  # type: ignore[misc]
+
+
 def _year(label: str) -> IntegerField:
     return IntegerField(label, validators=[
         Optional(), NumberRange(FIRST_YEAR, LAST_YEAR,
@@ -61,7 +66,7 @@ class NewSubGoalForm(SubGoalForm):
     submit = SubmitField("Lägg till delmålet")
 
     def validate_focus_area(self, field: SelectField) -> None:
-        if field.data not in {value for value, _ in field.choices if value}:  # type: ignore[union-attr]
+        if field.data not in _chosen(field):
             raise ValidationError("Välj ett insatsområde.")
 
 
@@ -91,7 +96,7 @@ class MunicipalityForm(FlaskForm):
     submit = SubmitField("Spara kommunen")
 
     def validate_district_id(self, field: SelectField) -> None:
-        if field.data not in {value for value, _ in field.choices if value}:  # type: ignore[union-attr]
+        if field.data not in _chosen(field):
             raise ValidationError("Välj en länsdel.")
 
 

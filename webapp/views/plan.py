@@ -10,7 +10,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.wrappers import Response
 
 from webapp.extensions import db
 from webapp.forms.auth import EmptyForm
@@ -29,7 +28,7 @@ bp = Blueprint("plan", __name__, url_prefix="/admin/struktur")
 T = TypeVar("T")
 
 # The URL word for each kind of item; also the prefix of its anchor on its overview page.
-KINDS: dict[str, type[plan_admin.Item]] = {
+KINDS: dict[str, type] = {
     "handlingsplan": ActionPlan, "delmal": SubGoal, "insatsomrade": FocusArea,
     "aktivitetsomrade": ActivityArea, "organisation": Organisation,
 }
