@@ -2,6 +2,8 @@
 matter: empty forms, forms with errors, a returned answer, an error page."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
@@ -240,6 +242,55 @@ def test_admin_account_pages(page: Page, path: str) -> None:
     login(page, "admin@example.se")
     page.goto(path)
     assert_accessible(page)
+
+
+# --- Plan structure -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "/admin/struktur/", "/admin/struktur/insatsomraden", "/admin/struktur/organisationer",
+    "/admin/struktur/handlingsplan/1", "/admin/struktur/handlingsplan/1/nytt-delmal",
+    "/admin/struktur/delmal/1", "/admin/struktur/insatsomrade/nytt",
+    "/admin/struktur/insatsomrade/1", "/admin/struktur/insatsomrade/1/nytt-aktivitetsomrade",
+    "/admin/struktur/lansdel/ny", "/admin/struktur/kommun/ny",
+    "/admin/struktur/organisation/1", "/admin/struktur/organisation/5"])
+def test_plan_structure_pages(page: Page, path: str) -> None:
+    login(page, "admin@example.se")
+    page.goto(path)
+    assert_accessible(page)
+
+
+def test_plan_structure_forms_with_errors(page: Page) -> None:
+    """Refused forms: nothing is saved, so the shared server's data stays as it was."""
+    login(page, "admin@example.se")
+    page.goto("/admin/struktur/kommun/ny")
+    page.get_by_role("button", name="Lägg till kommunen").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Formuläret innehåller fel")
+    assert_accessible(page)
+    page.goto("/admin/struktur/handlingsplan/1")
+    page.get_by_label("Handlingsplanens namn").fill("")
+    page.get_by_label("Gäller till och med år").fill("1800")
+    page.get_by_role("button", name="Spara handlingsplanen").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Ge handlingsplanen ett namn.")
+    assert_accessible(page)
+    page.goto("/admin/struktur/")
+    plan = page.locator("#handlingsplan-1")
+    plan.get_by_label("Kommuner").uncheck()
+    plan.get_by_label("Länsdelsgrupper").uncheck()
+    plan.get_by_role("button", name=re.compile("^Spara vilka som svarar")).click()
+    expect(page.get_by_role("alert").first).to_contain_text("Välj minst en")
+    assert_accessible(page)
+
+
+def test_plan_structure_shows_a_retired_sub_goal(page: Page) -> None:
+    """Retires a sub-goal no round uses, checks the greyed row, then reactivates it."""
+    login(page, "admin@example.se")
+    page.goto("/admin/struktur/")
+    page.get_by_role("button", name=re.compile("^Avveckla Röd nivå")).click()
+    expect(page.get_by_role("status").first).to_contain_text("är avvecklat")
+    expect(page.get_by_role("row").filter(has_text="Röd nivå")).to_contain_text("Avvecklad")
+    assert_accessible(page)
+    page.get_by_role("button", name=re.compile("^Återaktivera Röd nivå")).click()
+    expect(page.get_by_role("status").first).to_contain_text("är återaktiverat")
 
 
 def test_session_warning_is_accessible_when_shown(page: Page) -> None:

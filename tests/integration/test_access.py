@@ -54,6 +54,7 @@ def test_kumla_cannot_change_orebros_answer_by_form_post(browser: Browser, demo)
 
 
 @pytest.mark.parametrize("url", ["/admin/", "/admin/omgang/ny", "/admin/omgang/1",
+                                 "/admin/struktur/", "/admin/struktur/organisationer",
                                  "/granskning/", "/granskning/omgang/1", "/rapporter/1",
                                  "/rapporter/1/status", "/rapporter/1/ladda-ner"])
 def test_contact_is_kept_out_of_staff_pages(browser: Browser, url: str) -> None:

@@ -10,7 +10,8 @@ from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 
 from tests.web import Browser, csrf_token
 from webapp.extensions import db
-from webapp.models import (Answer, MailState, OutboxMessage, ReportJob, Role, Round)
+from webapp.models import (ActionPlan, ActivityArea, Answer, FocusArea, MailState, Organisation,
+                           OutboxMessage, ReportJob, Role, Round, SubGoal)
 from webapp.security import ACCESS
 
 ROLE_LOGINS = {
@@ -69,6 +70,18 @@ def _state(app: Flask) -> tuple:
             db.session.scalar(select(func.count(ReportJob.id))),
             db.session.scalar(select(func.count(OutboxMessage.id)).where(
                 OutboxMessage.state != MailState.SENT)),
+            # The plan structure pages (/admin/struktur) rename, reorder, retire and add.
+            sorted(db.session.execute(select(ActionPlan.id, ActionPlan.name, ActionPlan.position,
+                                             ActionPlan.active)).all()),
+            sorted(str(a) for a in db.session.scalars(select(ActionPlan.answered_by))),
+            sorted(db.session.execute(select(SubGoal.id, SubGoal.title, SubGoal.position,
+                                             SubGoal.active)).all()),
+            sorted(db.session.execute(select(FocusArea.id, FocusArea.name, FocusArea.position,
+                                             FocusArea.active)).all()),
+            db.session.scalar(select(func.count(ActivityArea.id))),
+            sorted(db.session.execute(select(Organisation.id, Organisation.name,
+                                             Organisation.district_id,
+                                             Organisation.active)).all()),
         )
 
 

@@ -14,14 +14,14 @@ from webapp.forms.rounds import DeadlineForm, RoundForm
 from wtforms import SelectField
 
 from webapp.forms.admin import AssignmentModeForm, AssignmentsForm
-from webapp.models import (ActionPlan, AssignmentMode, FocusArea, Organisation, OrganisationKind,
+from webapp.models import (AssignmentMode, FocusArea, Organisation, OrganisationKind,
                            OutboxMessage, ReportJob, ReportTemplate, Role, Round, RoundSection,
                            RoundStatus, User)
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import ServiceError
 from webapp.views.helpers import REFUSED, attempt, enqueue_after_commit
-from webapp.services import assignment, exports, links, mail
+from webapp.services import assignment, exports, links, mail, plan_admin
 from webapp.services import auth as auth_service
 from webapp.services import reports as report_service
 from webapp.services import rounds as round_service
@@ -38,10 +38,10 @@ def rounds():  # type: ignore[no-untyped-def]
 
 def _round_form() -> RoundForm:
     form = RoundForm()
-    plans = db.session.scalars(select(ActionPlan).order_by(ActionPlan.position)).all()
-    form.sub_goals.choices = [
-        (sg.id, f"{sg.title} ({plan.name})") for plan in plans for sg in plan.sub_goals
-    ]
+    # Retired sub-goals (or those of a retired plan or focus area) are not offered; rounds
+    # that already have them keep them.
+    form.sub_goals.choices = [(sg.id, f"{sg.title} ({sg.action_plan.name})")
+                              for sg in plan_admin.offered_sub_goals()]
     organisations = db.session.scalars(
         select(Organisation).where(Organisation.active.is_(True))
         .order_by(Organisation.kind.desc(), Organisation.name)).all()
