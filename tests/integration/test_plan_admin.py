@@ -568,3 +568,23 @@ def test_services_refuse_anyone_but_an_admin(demo: Flask) -> None:
         with pytest.raises(ServiceError, match="Bara administratörer"):
             plan_admin.set_active(reviewer, focus_area, False)
         db.session.rollback()
+
+
+def test_next_years_round_leaves_out_a_retired_sub_goal(browser: Browser, demo: Flask) -> None:
+    from webapp.models import Round, User
+    from webapp.services import rounds
+
+    plan = _get(demo, ActionPlan, key="social-valfard")
+    d1 = _get(demo, SubGoal, action_plan_id=plan.id, key="d1")
+    browser.login(ADMIN)
+    browser.get("/admin/struktur/")
+    browser.submit({}, action=f"/admin/struktur/delmal/{d1.id}/avveckla")
+    with demo.app_context():
+        admin = db.session.scalar(select(User).where(User.email == ADMIN))
+        old = db.session.get(Round, 1)
+        new = rounds.create_next_round(admin, old)
+        db.session.commit()
+        assert d1.id in {sg.id for sg in old.sub_goals}
+        assert d1.id not in {sg.id for sg in new.sub_goals}
+        assert len(new.sub_goals) == len(old.sub_goals) - 1
+        assert new.questionnaire.questions_for(d1.id) == []

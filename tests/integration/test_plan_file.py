@@ -119,10 +119,10 @@ def test_the_default_file_gives_the_whole_structure(empty) -> None:
     template = db.session.scalar(select(Questionnaire).where(Questionnaire.is_template))
     assert template.version == 1
     assert [(q.position, q.key, q.sub_goal_id) for q in template.questions] == [
-        (1, "status", None), (2, "text", None), (3, "resultat", None),
+        (1, "text", None), (2, "status", None), (3, "resultat", None),
         (4, "utmaningar", None), (5, "omvarld", None), (6, "nasta-steg", None),
         (7, "aktiviteter", None)]
-    assert template.questions[1].required and template.questions[0].kind is QuestionType.STATUS
+    assert template.questions[0].required and template.questions[1].kind is QuestionType.STATUS
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(
         AuditEvent.action == "plan.import")) == 1
 

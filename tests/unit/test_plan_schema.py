@@ -39,7 +39,7 @@ def _questions(*lines: str) -> str:
 def test_the_shipped_file_is_valid() -> None:
     plan = parse(DEFAULT_DATA_FILE.read_text(encoding="utf-8"))
     assert len(plan.action_plans) == 4 and plan.questions is not None
-    assert [q.key for q in plan.questions][:2] == ["status", "text"]
+    assert [q.key for q in plan.questions][:2] == ["text", "status"]
 
 
 def test_a_minimal_file_with_a_question() -> None:

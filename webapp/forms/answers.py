@@ -36,7 +36,8 @@ class ActivityForm(FlaskForm):
         Length(max=200, message="Högst 200 tecken.")])
     level = SelectField("Insatsnivå", choices=[("", "Ingen angiven")] + [
         (lv.value, lv.label) for lv in ActivityLevel])
-    activity_area = SelectField("Aktivitetsområde", choices=[("", "Inget aktivitetsområde")])
+    activity_area = SelectField("Aktivitetsområde", choices=[("", "Inget aktivitetsområde")],
+                                default="")
     sub_goals = SelectMultipleField("Delmål som aktiviteten bidrar till", coerce=int,
                                     validators=[DataRequired("Välj minst ett delmål.")],
                                     widget=ListWidget(prefix_label=False),

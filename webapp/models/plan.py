@@ -66,7 +66,8 @@ class SubGoal(db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     # Joined: who answers a sub-goal is decided by its plan, asked on every answer page.
-    action_plan: Mapped[ActionPlan] = relationship(back_populates="sub_goals", lazy="joined")
+    action_plan: Mapped[ActionPlan] = relationship(back_populates="sub_goals", lazy="joined",
+                                                   innerjoin=True)
     focus_area: Mapped[FocusArea] = relationship(back_populates="sub_goals")
 
 

@@ -176,7 +176,7 @@ def _ordered(model: type, *where: object) -> list[Item]:
     1..n (SQLite has no row locks, but it has a single writer)."""
     return list(db.session.scalars(
         select(model).where(*where)  # type: ignore[arg-type]
-        .order_by(model.position, model.id).with_for_update()))  # type: ignore[attr-defined]
+        .order_by(model.position, model.id).with_for_update(of=model)))  # type: ignore[attr-defined]
 
 
 def _siblings(item: Item) -> list[Item]:

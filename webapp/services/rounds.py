@@ -33,7 +33,10 @@ def open_round(actor: User, *, name: str, year: int, deadline: dt.date,
     except ValueError as error:
         raise ServiceError("Påminnelserna skrivs som antal dagar före sista svarsdag, "
                            "åtskilda med komma, till exempel 14, 3, -1.") from error
-    sub_goals = list(db.session.scalars(select(SubGoal).where(SubGoal.id.in_(sub_goal_ids))))
+    from webapp.services.plan_admin import offered_sub_goals
+
+    # Retired plan structure is never asked about again (earlier rounds keep it).
+    sub_goals = [sg for sg in offered_sub_goals() if sg.id in set(sub_goal_ids)]
     organisations = list(db.session.scalars(
         select(Organisation).where(Organisation.id.in_(organisation_ids),
                                    Organisation.active.is_(True))))
@@ -102,8 +105,11 @@ def create_next_round(actor: User, rnd: Round) -> Round:
     if name == rnd.name:
         name = f"{rnd.name} {rnd.year + 1}"
     opens_on = max(_next_year(rnd.opens_on), clock.today())
+    from webapp.services.plan_admin import offered_sub_goals
+
+    offered = {sg.id for sg in offered_sub_goals()}  # what was retired is not asked again
     new = open_round(actor, name=name, year=rnd.year + 1, deadline=_next_year(rnd.deadline),
-                     sub_goal_ids=[s.id for s in rnd.sub_goals],
+                     sub_goal_ids=[s.id for s in rnd.sub_goals if s.id in offered],
                      organisation_ids=[o.id for o in rnd.recipients if o.active],
                      opens_on=opens_on, reminder_days=rnd.reminder_days,
                      questionnaire_from=rnd)
