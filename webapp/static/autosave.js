@@ -2,7 +2,6 @@
 // started from; the status line (role=status) says when. If a colleague saved in between,
 // autosave stops and the person chooses with the Save button (the server shows both answers).
 // When the tab is closed mid-sentence, the last answer goes out with sendBeacon.
-// Questions with a condition (data-show-if) are hidden while the condition does not hold.
 (function () {
   var form = document.getElementById("answer-form");
   if (!form) return;
@@ -56,16 +55,8 @@
   }
   function schedule() { dirty = true; clearTimeout(timer); timer = setTimeout(save, DELAY); }
 
-  function applyConditions() {
-    var data = new FormData(form);
-    form.querySelectorAll("[data-show-if]").forEach(function (block) {
-      var answers = data.getAll(block.getAttribute("data-show-if"));
-      block.hidden = answers.indexOf(block.getAttribute("data-show-if-value")) === -1;
-    });
-  }
-  applyConditions();
-  form.addEventListener("input", function () { applyConditions(); schedule(); });
-  form.addEventListener("change", function () { applyConditions(); schedule(); });
+  form.addEventListener("input", schedule);
+  form.addEventListener("change", schedule);
   form.addEventListener("submit", function (event) {
     clearTimeout(timer);
     if (saving) {  // wait for the autosave in flight, or the form would carry an old version
