@@ -366,6 +366,9 @@ def test_organisations_answer_only_the_plans_their_kind_answers(demo) -> None:
     assert "Stärka det hälsofrämjande" in page and "Delmål 2 – Ökade möjligheter" not in page
 
     _open_on_schedule(demo, round_id)
+    grid = text_of(admin.get(f"/granskning/omgang/{round_id}"))
+    assert "Kumla svarar inte på Delmål 1 – Stärka det hälsofrämjande" in grid
+    assert "Länsdelsgrupp Söder svarar inte på Delmål 2 – Ökade möjligheter" in grid
     contact = Browser(demo.test_client())
     contact.login("kumla@example.se")
     overview = text_of(contact.get(f"/svar/omgang/{round_id}/organisation/{kumla}"))

@@ -31,6 +31,8 @@ class Cell:
     answer: Answer | None
     reviewer_id: int | None
     matches: bool
+    # False where the organisation's kind does not answer the sub-goal's plan.
+    asked: bool = True
 
     @property
     def state_key(self) -> str:
@@ -73,9 +75,12 @@ def build(rnd: Round, filters: Filters, today: dt.date) -> Overview:
         answers = {a.sub_goal_id: a for a in submission.answers}
         late = today > rnd.deadline and any(
             answers.get(sg.id) is None or answers[sg.id].state not in DONE_BY_CONTACT
-            for sg in rnd.sub_goals)
+            for sg in rnd.sub_goals_for(organisation))
         cells = []
         for sub_goal in sub_goals:
+            if not sub_goal.action_plan.answered_by_kind(organisation.kind.value):
+                cells.append(Cell(sub_goal, None, None, False, asked=False))
+                continue
             answer = answers.get(sub_goal.id)
             reviewer_id = assigned.reviewer_id(rnd, organisation, sub_goal, answer)
             cell = Cell(sub_goal, answer, reviewer_id, True)
