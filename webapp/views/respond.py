@@ -9,18 +9,17 @@ from flask import (Blueprint, abort, flash, redirect, render_template, request, 
                    url_for)
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import clock
 from webapp.extensions import db
 from webapp.forms.answers import ActivityForm, AnswerForm
 from webapp.forms.auth import EmptyForm
-from webapp.models import (ActivityLevel, ActivityReport, ActivityStatus, Answer, Role, Round,
-                           RoundStatus, SubGoal, Submission)
+from webapp.models import (ActivityLevel, ActivityReport, ActivityStatus, Answer, Question, Role,
+                           Round, RoundStatus, SubGoal, Submission)
 from webapp.security import roles_required
 from webapp.services import (NotFound, ServiceError, StaleState, activities, answers,
                              questionnaires)
-from webapp.services.access import organisation_for, round_for
+from webapp.services.access import submission_for
 from webapp.services.review import previous_approved
 from webapp.views.helpers import REFUSED, attempt
 from webapp.views.links import LINK_ROUND
@@ -48,16 +47,9 @@ def _load(round_id: int, organisation_id: int) -> Submission:
     if session.get(LINK_ROUND, round_id) != round_id:
         abort(404)
     try:
-        rnd = round_for(current_user, round_id)
-        organisation = organisation_for(current_user, organisation_id)
-        submission = answers.get_submission(round_id, organisation_id)
+        return submission_for(current_user, round_id, organisation_id)
     except NotFound:
         abort(404)
-    # The session's identity map holds rows weakly: hand over the ones just loaded, or the
-    # page loads them a second time.
-    set_committed_value(submission, "round", rnd)
-    set_committed_value(submission, "organisation", organisation)
-    return submission
 
 
 def _sub_goal(submission: Submission, sub_goal_id: int) -> SubGoal:
@@ -89,16 +81,20 @@ def overview(round_id: int, organisation_id: int):  # type: ignore[no-untyped-de
 
 def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
                  fields: Mapping[str, Any], errors: Mapping[str, str] | None = None,
-                 conflict: Answer | None = None,
-                 unsaved: str | None = None):  # type: ignore[no-untyped-def]
-    existing = answers.find_answer(submission, sub_goal.id)
+                 conflict: Answer | None = None, unsaved: str | None = None,
+                 questions: list[Question] | None = None,
+                 existing: Answer | None | bool = False):  # type: ignore[no-untyped-def]
+    """``questions`` and ``existing`` (None: no answer yet) when the caller has them."""
+    if existing is False:
+        existing = answers.find_answer(submission, sub_goal.id)
     editable = (submission.round.status is RoundStatus.OPEN
                 and contact_can_edit(existing.state if existing else None))
     related = [r for r in activities.this_round(submission) if sub_goal in r.sub_goals]
     return render_template(
         "respond/answer.html", submission=submission, sub_goal=sub_goal, answer=existing,
         form=form, editable=editable, conflict=conflict, activities=related,
-        questions=questionnaires.questions_for(submission.round, sub_goal), fields=fields,
+        questions=questions or questionnaires.questions_for(submission.round, sub_goal),
+        fields=fields,
         question_errors=errors or {}, unsaved=unsaved if not editable else None,
         previous=previous_approved(submission.round, submission.organisation_id, sub_goal.id))
 
@@ -121,7 +117,8 @@ def answer(round_id: int, organisation_id: int, sub_goal_id: int):  # type: igno
     if not form.is_submitted():
         form.expected_version.data = str(existing.version) if existing else ""
         stored = questionnaires.form_values(questions, existing.values if existing else {})
-        return _answer_page(submission, sub_goal, form, stored)
+        return _answer_page(submission, sub_goal, form, stored, questions=questions,
+                            existing=existing)
     # What the person sent is what the page shows again, whatever happens next.
     sent = {name: (request.form.getlist(name) if len(request.form.getlist(name)) > 1
                    else request.form.get(name, "")) for name in request.form}
