@@ -109,6 +109,17 @@ def add_users_and_pairs(app) -> dict:  # type: ignore[no-untyped-def]
         # virtual contact writes its own answer (conflicts are then real, not manufactured).
         rnd.sub_goals = list(db.session.scalars(select(SubGoal).order_by(SubGoal.id)))
         db.session.flush()
+        # The round's questionnaire asks about its sub-goals: give the enlarged round the
+        # default questions for all 19 (the demo's answers keep their keys).
+        from webapp.services import questionnaires
+
+        old_questionnaire = rnd.questionnaire
+        rnd.questionnaire = None
+        db.session.flush()
+        db.session.delete(old_questionnaire)
+        questionnaires.create_for_round(rnd)
+        questionnaires.freeze(rnd)
+        db.session.flush()
         municipalities = sorted((o for o in rnd.recipients if o.code), key=lambda o: o.name)
         subs = {s.organisation_id: s for s in db.session.scalars(
             select(Submission).where(Submission.round_id == rnd.id))}

@@ -447,6 +447,7 @@ def _seed_round(scale: int = 1) -> dict:
                 answer = Answer(submission=submissions[org.id], sub_goal=sg)
                 db.session.add(answer)
             answer.text = m["answers"][(o, g)]
+            answer.values = {"text": answer.text}
             answer.state = ReviewState.APPROVED
             answer.submitted_at = answer.reviewed_at = answer.updated_at = now
             answer.reviewed_by_id = reviewer.id
