@@ -1,11 +1,11 @@
 """Uppföljning: the annual follow-up of regional action plans."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
 
+from webapp import logs
 from webapp.config import Config
 
 
@@ -16,13 +16,14 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_mapping(config.as_mapping())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _prepare_embedded_broker(app)
+    logs.configure(config.LOG_FORMAT)
+    logs.init_app(app)  # first: every later hook and log line has the request id
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
     register_template_helpers(app)
     register_cli(app)
-    logging.basicConfig(level=logging.INFO)
     return app
 
 

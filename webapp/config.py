@@ -40,7 +40,13 @@ class Config:
             "DATABASE_URL", f"sqlite:///{instance / 'uppfoljning.sqlite'}"
         )
         # pre_ping: a restarted PostgreSQL must not fail the next request with a dead connection.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # hide_parameters in production: a failed statement's log line must not carry what
+        # people wrote (answers, names, addresses).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True,
+                                          "hide_parameters": self.ENV_NAME == "production"}
+        # One JSON object per log line in production (for a log collector), text otherwise.
+        self.LOG_FORMAT = os.environ.get(
+            "LOG_FORMAT", "json" if self.ENV_NAME == "production" else "text").strip().lower()
         self.WTF_CSRF_TIME_LIMIT = None  # a form left open for hours must still submit
         self.BABEL_DEFAULT_LOCALE = "sv"
         self.BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
