@@ -69,6 +69,9 @@ class Config:
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # With the shared storage (Redis) down, count in this process's memory instead of
+        # failing every sign-in with a 500; the shared counts resume when Redis is back.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         # Addresses printed on the privacy and accessibility statements.
         self.PRIVACY_DPO_EMAIL = os.environ.get("PRIVACY_DPO_EMAIL",
                                                 "dataskyddsombud@example.se")
