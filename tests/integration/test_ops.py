@@ -328,3 +328,43 @@ def test_the_celery_worker_logs_json_lines_with_the_task(integration_env, app: F
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+def test_gunicorn_in_json_mode_writes_only_json_lines(integration_env, app: Flask,
+                                                      tmp_path: Path) -> None:
+    """The web container as production runs it: gunicorn (reading gunicorn.conf.py) and the
+    app both write JSON; the request's access line has the id the caller sent."""
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, **integration_env, "LOG_FORMAT": "json"}
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--bind",
+             f"127.0.0.1:{port}", "webapp:create_app()"],
+            cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log_path.read_text()[-3000:]
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/readyz",
+                                                 headers={"X-Request-ID": "lb-probe-1"})
+                with urllib.request.urlopen(request, timeout=3) as response:
+                    assert response.status == 200
+                    assert response.headers["X-Request-ID"] == "lb-probe-1"
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    lines = [line for line in log_path.read_text().splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines]  # fails on any line that is not JSON
+    assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"]
+               for e in entries), lines[:5]
+    access = [e for e in entries if e["logger"] == logs.ACCESS_LOGGER]
+    assert [(e["path"], e["status"], e["request_id"]) for e in access] == [
+        ("/readyz", 200, "lb-probe-1")]
