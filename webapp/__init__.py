@@ -7,12 +7,15 @@ from flask import Flask
 
 from webapp import logs
 from webapp.config import Config
+from webapp.input import CleanInputRequest, DatabaseIdConverter
 
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
     config.check()
     app = Flask(__name__, instance_path=config.INSTANCE_PATH)
+    app.request_class = CleanInputRequest
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.config.from_mapping(config.as_mapping())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _prepare_embedded_broker(app)
