@@ -23,7 +23,6 @@ value that was accepted does not turn every later post into a "not editable any 
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import time
