@@ -244,6 +244,12 @@ def test_worker_healthcheck_pings_its_own_worker(services: dict) -> None:
     assert seconds(worker["healthcheck"]["timeout"]) > float(option(args, "--timeout", "-t"))
 
 
+def test_a_stopping_worker_may_finish_its_task(services: dict) -> None:
+    """docker stops a container with SIGKILL after stop_grace_period (10 s by default); a
+    killed send is the one way a mail can go out twice (README, Mail)."""
+    assert seconds(services["worker"].get("stop_grace_period", "10s")) >= 60
+
+
 def test_databases_are_checked_with_their_own_tools(services: dict) -> None:
     assert "pg_isready" in str(services["db"]["healthcheck"]["test"])
     assert "redis-cli" in str(services["redis"]["healthcheck"]["test"])
