@@ -114,15 +114,40 @@ def test_database_down_healthz_still_ok_readyz_names_the_database(integration_en
     assert "127.0.0.1" not in ready.text, "a public probe must not show internal addresses"
 
 
-def test_a_database_that_never_answers_gives_503_within_the_deadline(integration_env) -> None:
-    # A TEST-NET-1 address (RFC 5737): connecting hangs, or fails at once where unroutable;
-    # either way the probe must answer 503 in time.
-    app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://postgres@192.0.2.1:5432/x")
+@pytest.fixture()
+def silent_server() -> Iterator[int]:
+    """A port that accepts TCP connections (the kernel completes the handshake) and never
+    says a word: a database or Redis that hangs rather than refuses."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def test_a_database_that_never_answers_gives_503_within_the_deadline(
+        integration_env, silent_server: int) -> None:
+    app = make_app(SQLALCHEMY_DATABASE_URI=(
+        f"postgresql+psycopg://postgres@127.0.0.1:{silent_server}/x"))
     started = time.monotonic()
     ready = app.test_client().get("/readyz")
     took = time.monotonic() - started
     assert ready.status_code == 503, ready.text
-    assert ready.get_json()["failing"] == ["database"]
+    body = ready.get_json()
+    assert body["failing"] == ["database"]
+    assert body["checks"]["database"] == {"status": "fel", "reason": "svarade inte inom 2 s"}
+    assert 1.9 < took < 2.5, f"/readyz took {took:.1f} s"
+
+
+def test_a_redis_that_never_answers_gives_503_within_the_deadline(
+        integration_env, silent_server: int) -> None:
+    app = make_app(**with_broker(f"redis://127.0.0.1:{silent_server}/0"))
+    started = time.monotonic()
+    ready = app.test_client().get("/readyz")
+    took = time.monotonic() - started
+    assert ready.status_code == 503 and ready.get_json()["failing"] == ["broker"]
     assert took < 2.5, f"/readyz took {took:.1f} s"
 
 
