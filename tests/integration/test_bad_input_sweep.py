@@ -647,7 +647,7 @@ def test_ids_beyond_the_database_integer_are_not_found(demo: Flask) -> None:
 @pytest.mark.xfail(strict=True, reason=(
     "Reported, not fixed here (webapp/views/respond.py is being rewritten): "
     "?delmal=² on the new-activity page is a 500, since '²'.isdigit() is True but int('²') "
-    "raises; str.isdecimal() would be the right test."))
+    "raises; an ASCII-digit check (isascii() and isdigit()) would be right."))
 def test_an_odd_sub_goal_in_the_new_activity_address_is_ignored(demo: Flask) -> None:
     browser = _signed_in(demo, "kumla@example.se")
     overview = browser.links(r"/svar/omgang/\d+/organisation/\d+")[0]
