@@ -36,4 +36,5 @@ USER app
 
 EXPOSE 8000
 
-CMD ["gunicorn", "--workers", "4", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "webapp:create_app()"]
+# No --access-logfile: the app logs each request itself (JSON, request id, no tokens).
+CMD ["gunicorn", "--workers", "4", "--bind", "0.0.0.0:8000", "webapp:create_app()"]

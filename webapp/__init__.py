@@ -1,28 +1,32 @@
 """Uppföljning: the annual follow-up of regional action plans."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
 
+from webapp import logs
 from webapp.config import Config
+from webapp.input import CleanInputRequest, DatabaseIdConverter
 
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
     config.check()
     app = Flask(__name__, instance_path=config.INSTANCE_PATH)
+    app.request_class = CleanInputRequest
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.config.from_mapping(config.as_mapping())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _prepare_embedded_broker(app)
+    logs.configure(config.LOG_FORMAT)
+    logs.init_app(app)  # first: every later hook and log line has the request id
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
     register_template_helpers(app)
     register_cli(app)
-    logging.basicConfig(level=logging.INFO)
     return app
 
 

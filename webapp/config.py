@@ -40,7 +40,13 @@ class Config:
             "DATABASE_URL", f"sqlite:///{instance / 'uppfoljning.sqlite'}"
         )
         # pre_ping: a restarted PostgreSQL must not fail the next request with a dead connection.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # hide_parameters in production: a failed statement's log line must not carry what
+        # people wrote (answers, names, addresses).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True,
+                                          "hide_parameters": self.ENV_NAME == "production"}
+        # One JSON object per log line in production (for a log collector), text otherwise.
+        self.LOG_FORMAT = os.environ.get(
+            "LOG_FORMAT", "json" if self.ENV_NAME == "production" else "text").strip().lower()
         self.WTF_CSRF_TIME_LIMIT = None  # a form left open for hours must still submit
         self.BABEL_DEFAULT_LOCALE = "sv"
         self.BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
@@ -63,6 +69,9 @@ class Config:
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # With the shared storage (Redis) down, count in this process's memory instead of
+        # failing every sign-in with a 500; the shared counts resume when Redis is back.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         # Addresses printed on the privacy and accessibility statements.
         self.PRIVACY_DPO_EMAIL = os.environ.get("PRIVACY_DPO_EMAIL",
                                                 "dataskyddsombud@example.se")

@@ -192,7 +192,77 @@ def test_every_console_script_is_a_dependency(project_services: dict) -> None:
         assert ep.dist.metadata["Name"].lower() == dist, f"{program} comes from {ep.dist.name}"
 
 
-# --- health check and environment -------------------------------------------------------------
+# --- health checks, restart policies and environment ---------------------------------------------
+
+# Every long-running service comes back by itself; migrate runs once and must not loop.
+LONG_RUNNING = {"db", "redis", "mail", "web", "worker", "beat"}
+# Beat answers no probe (see the comment in docker-compose.yml); everything else long-running has one.
+HEALTHCHECKED = LONG_RUNNING - {"beat"}
+
+
+def seconds(value: str) -> float:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m)", str(value))
+    assert match, f"unparseable duration {value!r}"
+    number, unit = float(match.group(1)), match.group(2)
+    return number * {"ms": 0.001, "s": 1, "m": 60}[unit]
+
+
+def test_long_running_services_restart_and_the_one_shot_migration_does_not(
+        services: dict) -> None:
+    for name in LONG_RUNNING:
+        assert services[name].get("restart") in ("unless-stopped", "always"), name
+    assert services["migrate"].get("restart") == "no"
+    assert "healthcheck" not in services["migrate"]
+    for name in ("web", "worker", "beat"):
+        condition = services[name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully", name
+
+
+def test_every_long_running_service_but_beat_has_a_healthcheck(services: dict) -> None:
+    for name in HEALTHCHECKED:
+        check = services[name].get("healthcheck")
+        assert check and not check.get("disable"), f"{name} has no healthcheck"
+        test = check["test"]
+        assert test and (isinstance(test, str) or test[0] in ("CMD", "CMD-SHELL")), name
+        for key in ("interval", "timeout"):
+            assert key in check, f"{name}: healthcheck without {key}"
+        assert seconds(check["timeout"]) <= seconds(check["interval"]), name
+    assert "healthcheck" not in services["beat"]
+
+
+def test_worker_healthcheck_pings_its_own_worker(services: dict) -> None:
+    worker = services["worker"]
+    test = worker["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL"
+    args = shlex.split(test[1])
+    assert args[0] == "celery" and args[args.index("inspect") + 1] == "ping", args
+    # The same app as the worker itself, and only this container's node ($$ escapes compose).
+    assert option(args, "-A", "--app") == option(argv(worker), "-A", "--app")
+    assert option(args, "--destination", "-d") == "celery@$$HOSTNAME"
+    assert "-n" not in argv(worker) and "--hostname" not in argv(worker), \
+        "the ping names the default node celery@<hostname>"
+    assert seconds(worker["healthcheck"]["timeout"]) > float(option(args, "--timeout", "-t"))
+
+
+def test_a_stopping_worker_may_finish_its_task(services: dict) -> None:
+    """docker stops a container with SIGKILL after stop_grace_period (10 s by default); a
+    killed send is the one way a mail can go out twice (README, Mail)."""
+    assert seconds(services["worker"].get("stop_grace_period", "10s")) >= 60
+
+
+def test_databases_are_checked_with_their_own_tools(services: dict) -> None:
+    assert "pg_isready" in str(services["db"]["healthcheck"]["test"])
+    assert "redis-cli" in str(services["redis"]["healthcheck"]["test"])
+    assert "readyz" in str(services["mail"]["healthcheck"]["test"])
+
+
+def test_no_access_log_with_query_strings_or_link_tokens(services: dict) -> None:
+    """The app writes the access line (without query string or token); gunicorn's own
+    access log would print both."""
+    assert "--access-logfile" not in argv(services["web"])
+    cmd = re.search(r"^CMD\s+(\[.*\])\s*$", (ROOT / "Dockerfile").read_text(encoding="utf-8"),
+                    re.MULTILINE)
+    assert cmd and "--access-logfile" not in yaml.safe_load(cmd.group(1))
 
 
 def test_web_healthcheck_hits_a_route_of_the_app(
@@ -217,7 +287,13 @@ def test_web_healthcheck_hits_a_route_of_the_app(
     app = create_app(Config())
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert url.path in rules, f"{url.path} is not a route of the app"
-    assert url.path == "/halsa"
+    # Readiness, not mere liveness: a web container that cannot reach its database is unhealthy.
+    assert url.path == "/readyz"
+    from webapp.health import TIMEOUT_SECONDS
+
+    timeouts = [float(t) for t in re.findall(r"timeout=(\d+(?:\.\d+)?)", text)]
+    assert timeouts and timeouts[0] > TIMEOUT_SECONDS, "the probe must outwait /readyz's checks"
+    assert seconds(web["healthcheck"]["timeout"]) > timeouts[0]
 
 
 def test_production_refuses_to_start_without_a_secret(project_services: dict) -> None:

@@ -63,3 +63,32 @@ def test_production_refuses_debug(monkeypatch) -> None:
     monkeypatch.setenv("FLASK_DEBUG", "1")
     with pytest.raises(RuntimeError, match="FLASK_DEBUG"):
         Config().check()
+
+
+def test_logs_are_json_in_production_and_text_in_development(monkeypatch) -> None:
+    monkeypatch.delenv("LOG_FORMAT", raising=False)
+    assert Config().LOG_FORMAT == "text"
+    monkeypatch.setenv("UPPFOLJNING_ENV", "production")
+    assert Config().LOG_FORMAT == "json"
+    # Production's failed-statement messages must not carry what people wrote.
+    assert Config().SQLALCHEMY_ENGINE_OPTIONS["hide_parameters"] is True
+    monkeypatch.setenv("LOG_FORMAT", "text")
+    assert Config().LOG_FORMAT == "text"
+    monkeypatch.setenv("UPPFOLJNING_ENV", "development")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    assert Config().LOG_FORMAT == "json"
+
+
+def test_an_unknown_log_format_refuses_to_start(monkeypatch) -> None:
+    import logging
+
+    from webapp import create_app
+
+    monkeypatch.setenv("LOG_FORMAT", "xml")
+    root = logging.getLogger()
+    saved = list(root.handlers)
+    try:
+        with pytest.raises(RuntimeError, match="LOG_FORMAT must be json or text"):
+            create_app(Config())
+    finally:
+        root.handlers[:] = saved

@@ -18,7 +18,8 @@ class AnswerForm(FlaskForm):
 
     def expected(self) -> int | None:
         value = (self.expected_version.data or "").strip()
-        return int(value) if value.isdigit() else None
+        # isascii too: "²".isdigit() is true, but int("²") raises.
+        return int(value) if value.isascii() and value.isdigit() else None
 
 
 class ActivityForm(FlaskForm):

@@ -23,6 +23,11 @@ class ReportScopeForm(ReportRequestForm):
 
 
 class SectionForm(Form):
+    class Meta:
+        # A plain Form inside FieldList gets none of FlaskForm's translations: WTForms' own
+        # messages ("Not a valid choice.") would be English.
+        locales = ["sv"]
+
     placement = SelectField("Placering", choices=[("intro", "Före kapitlen"),
                                                   ("closing", "Efter kapitlen")])
     title = StringField("Rubrik", validators=[Length(max=200, message="Högst 200 tecken.")])

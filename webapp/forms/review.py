@@ -36,7 +36,8 @@ class BulkApproveForm(FlaskForm):
         pairs = []
         for value in self.selected.data or []:
             answer_id, _, version = value.partition(":")
-            if answer_id.isdigit() and version.isdigit():
+            # isascii too: "²".isdigit() is true, but int("²") raises.
+            if (answer_id + version).isascii() and answer_id.isdigit() and version.isdigit():
                 pairs.append((int(answer_id), int(version)))
         return pairs
 

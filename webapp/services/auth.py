@@ -74,7 +74,8 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 def _accept_totp(user: User, secret: str, code: str) -> bool:
     """A code of the current step (±1 for clock drift), never one already used."""
-    code = "".join(ch for ch in code if ch.isdigit())
+    # ASCII digits only: "²".isdigit() is true, and compare_digest refuses non-ASCII text.
+    code = "".join(ch for ch in code if ch in "0123456789")
     totp = pyotp.TOTP(secret)
     now = clock.now()
     for drift in (-1, 0, 1):
