@@ -578,10 +578,6 @@ def test_staff_forms(sweep_app: Flask, role: str, email: str) -> None:
     sweep(sweep_app, browser.client, forms, role)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Reported, not fixed here (webapp/services/answers.py and webapp/views/respond.py are being "
-    "rewritten): saving a sub-goal that has no answer yet with a stale expected_version "
-    "answers 409 with the form and no message; nothing is saved and nobody is told why."))
 def test_a_stale_version_on_a_sub_goal_without_an_answer_says_why(demo: Flask) -> None:
     from tests.web import csrf_token
 
@@ -644,10 +640,6 @@ def test_ids_beyond_the_database_integer_are_not_found(demo: Flask) -> None:
     assert checked > 40
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Reported, not fixed here (webapp/views/respond.py is being rewritten): "
-    "?delmal=² on the new-activity page is a 500, since '²'.isdigit() is True but int('²') "
-    "raises; an ASCII-digit check (isascii() and isdigit()) would be right."))
 def test_an_odd_sub_goal_in_the_new_activity_address_is_ignored(demo: Flask) -> None:
     browser = _signed_in(demo, "kumla@example.se")
     overview = browser.links(r"/svar/omgang/\d+/organisation/\d+")[0]

@@ -130,11 +130,13 @@ def answer(round_id: int, organisation_id: int, sub_goal_id: int):  # type: igno
     service = answers.save_and_submit if form.submit.data else answers.save_draft
     try:
         saved = service(current_user, submission, sub_goal, parsed.values, form.expected())
-    except StaleState:
+    except StaleState as stale:
         db.session.rollback()
         # Nothing is overwritten: the person sees both answers and chooses.
         current = answers.find_answer(submission, sub_goal.id)
         form.expected_version.data = str(current.version) if current else ""
+        if current is None:  # nothing saved to show beside theirs: say why instead
+            flash(stale.message + " Det du skrev finns kvar i formuläret; spara igen.", "error")
         return _answer_page(submission, sub_goal, form, sent, conflict=current), 409
     except (ServiceError, InvalidTransition) as refusal:
         db.session.rollback()
@@ -254,7 +256,7 @@ def _activity_form(submission: Submission, report: ActivityReport | None) -> Act
             form.responsible_unit.data = report.responsible_unit
             form.level.data = report.level.value if report.level else ""
             form.sub_goals.data = [sg.id for sg in report.sub_goals]
-        elif request.args.get("delmal", "").isdigit():
+        elif (wanted := request.args.get("delmal", "")).isascii() and wanted.isdigit():
             form.sub_goals.data = [int(request.args["delmal"])]
     return form
 
