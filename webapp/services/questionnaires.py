@@ -52,6 +52,19 @@ def questions_for(rnd: Round, sub_goal: SubGoal) -> list[Question]:
         .order_by(Question.position, Question.id)))
 
 
+def questions_by_sub_goal(rnd: Round) -> dict[int, list[Question]]:
+    """Every sub-goal's questions in the round, in one query (the designer, the preview)."""
+    if rnd.questionnaire_id is None:
+        return {sg.id: questions_for(rnd, sg) for sg in rnd.sub_goals}
+    by_sub_goal: dict[int, list[Question]] = {sg.id: [] for sg in rnd.sub_goals}
+    for question in db.session.scalars(
+            select(Question).where(Question.questionnaire_id == rnd.questionnaire_id)
+            .order_by(Question.sub_goal_id, Question.position, Question.id)):
+        if question.sub_goal_id in by_sub_goal:
+            by_sub_goal[question.sub_goal_id].append(question)
+    return by_sub_goal
+
+
 def _next_version() -> int:
     return (db.session.scalar(select(func.max(Questionnaire.version))) or 0) + 1
 

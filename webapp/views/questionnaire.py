@@ -52,7 +52,7 @@ def index(round_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "questionnaire/index.html", round=rnd, editable=_editable(rnd), copy_form=copy_form,
         preview_form=preview_form, button=EmptyForm(),
-        questions={sg.id: questionnaires.questions_for(rnd, sg) for sg in rnd.sub_goals})
+        questions=questionnaires.questions_by_sub_goal(rnd))
 
 
 def _spec(form: QuestionForm) -> QuestionSpec:
@@ -178,8 +178,8 @@ def preview(round_id: int):  # type: ignore[no-untyped-def]
     organisation = next((o for o in rnd.recipients if o.id == organisation_id), None)
     if organisation is None:
         abort(404)
-    sub_goals = rnd.sub_goals_for(organisation)
+    questions = questionnaires.questions_by_sub_goal(rnd)
     return render_template(
         "questionnaire/preview.html", round=rnd, organisation=organisation,
-        sections=[(sg, questionnaires.questions_for(rnd, sg)) for sg in sub_goals])
+        sections=[(sg, questions[sg.id]) for sg in rnd.sub_goals_for(organisation)])
 
