@@ -406,3 +406,22 @@ def test_a_round_from_before_questionnaires_asks_its_one_free_text(demo) -> None
         assert [(q.key, q.kind.value, q.required) for q in questions] == \
             [("text", "long_text", True)]
         db.session.rollback()
+
+
+def test_copying_over_a_draft_that_another_round_copied_keeps_that_rounds_questions(
+        designed, demo) -> None:
+    """Round B copies round A's draft; then A copies another round over its draft. B keeps
+    its questions and its record of where they came from."""
+    source_id, sub_goal_id, admin = designed
+    draft_a = _scheduled_round(demo, name="Omgång A")
+    draft_b = _scheduled_round(demo, name="Omgång B")
+    admin.get(_designer(admin, draft_b))
+    admin.submit({"source": str(draft_a)}, action=f"/admin/omgang/{draft_b}/formular/kopiera")
+    admin.get(_designer(admin, draft_a))
+    admin.submit({"source": str(source_id)}, action=f"/admin/omgang/{draft_a}/formular/kopiera")
+    assert "Formuläret är kopierat från Uppföljning nästa vecka" in text_of(admin.page)
+    with demo.app_context():
+        b = db.session.get(Round, draft_b)
+        assert db.session.get(Questionnaire, b.questionnaire.based_on_id) is not None
+        assert [q.key for q in b.questionnaire.questions_for(sub_goal_id)][:2] == \
+            ["text", "status"]

@@ -458,7 +458,10 @@ def copy_from_round(actor: User, rnd: Round, source: Round) -> Questionnaire:
         raise ServiceError("Den omgången har inget eget frågeformulär att kopiera.")
     rnd.questionnaire = None
     db.session.flush()
-    db.session.delete(old)
+    # The replaced draft goes, unless another round's version was copied from it.
+    if db.session.scalar(select(func.count(Questionnaire.id))
+                         .where(Questionnaire.based_on_id == old.id)) == 0:
+        db.session.delete(old)
     new = create_for_round(rnd, source=source.questionnaire)
     audit.record(actor, "questionnaire.copy", "round", rnd.id, round_id=rnd.id,
                  comment=f"Från {source.name} (version {source.questionnaire.version})")
