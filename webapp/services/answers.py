@@ -43,20 +43,35 @@ def _check_sub_goal_in_round(rnd: Round, organisation: Organisation,
         raise NotFound()
 
 
+def _activity_counts(submission: Submission) -> dict[int, int]:
+    """Activities reported this round, per sub-goal (for a required activity list)."""
+    from webapp.services import activities
+
+    counts: dict[int, int] = {}
+    for report in activities.this_round(submission):
+        for sub_goal in report.sub_goals:
+            counts[sub_goal.id] = counts.get(sub_goal.id, 0) + 1
+    return counts
+
+
 def missing(answer: Answer) -> list[Question]:
     """The required questions this answer leaves unanswered."""
     questions = questionnaires.questions_for(answer.submission.round, answer.sub_goal)
-    activity_count = 0
-    if any(q.kind is QuestionType.ACTIVITIES and q.required for q in questions):
-        from webapp.services import activities
-
-        activity_count = sum(1 for r in activities.this_round(answer.submission)
-                             if answer.sub_goal in r.sub_goals)
-    return questionnaires.missing_required(questions, answer.values or {}, activity_count)
+    counts = (_activity_counts(answer.submission)
+              if any(q.kind is QuestionType.ACTIVITIES and q.required for q in questions)
+              else {})
+    return questionnaires.missing_required(questions, answer.values or {},
+                                           counts.get(answer.sub_goal_id, 0))
 
 
-def is_complete(answer: Answer) -> bool:
-    return bool(answer.text.strip() or answer.values) and not missing(answer)
+def complete(submission: Submission, candidates: Sequence[Answer]) -> set[int]:
+    """Ids of the answers that could be submitted as they are: something written and every
+    required question answered. Two queries for the whole submission, not two per answer."""
+    questions = questionnaires.questions_by_sub_goal(submission.round)
+    counts = _activity_counts(submission)
+    return {a.id for a in candidates
+            if (a.text.strip() or a.values) and not questionnaires.missing_required(
+                questions.get(a.sub_goal_id, []), a.values or {}, counts.get(a.sub_goal_id, 0))}
 
 
 def save_draft(actor: User, submission: Submission, sub_goal: SubGoal,
@@ -141,10 +156,11 @@ __all__ = ["InvalidTransition", "find_answer", "get_submission", "save_draft", "
 def submit_ready(actor: User, submission: Submission) -> list[Answer]:
     """Submit every sub-goal that has text and is still the contact's to send; then a receipt."""
     _check_round_open(submission.round)
-    ready = [a for a in db.session.scalars(select(Answer).where(
+    editable = list(db.session.scalars(select(Answer).where(
         Answer.submission_id == submission.id,
-        Answer.state.in_([ReviewState.DRAFT, ReviewState.RETURNED])))
-        if is_complete(a)]
+        Answer.state.in_([ReviewState.DRAFT, ReviewState.RETURNED]))))
+    finished = complete(submission, editable)
+    ready = [a for a in editable if a.id in finished]
     if not ready:
         raise ServiceError("Det finns inget färdigt delmål att skicka in. Skriv ett svar först.")
     submitted = [submit(actor, answer, answer.version) for answer in ready]

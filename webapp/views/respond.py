@@ -200,8 +200,9 @@ def check(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
     by_sub_goal = _answers_by_sub_goal(submission)
     rows = [(sg, by_sub_goal.get(sg.id))
             for sg in submission.round.sub_goals_for(submission.organisation)]
-    missing = [sg for sg, a in rows if a is None or not answers.is_complete(a)]
-    ready = [a for _, a in rows if a is not None and answers.is_complete(a)
+    finished = answers.complete(submission, [a for _, a in rows if a is not None])
+    missing = [sg for sg, a in rows if a is None or a.id not in finished]
+    ready = [a for _, a in rows if a is not None and a.id in finished
              and a.state in (ReviewState.DRAFT, ReviewState.RETURNED)]
     return render_template("respond/check.html", submission=submission, rows=rows,
                            missing=missing, ready=ready, form=form)
