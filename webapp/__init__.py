@@ -13,7 +13,9 @@ from webapp.input import CleanInputRequest, DatabaseIdConverter
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
     config.check()
-    app = Flask(__name__, instance_path=config.INSTANCE_PATH)
+    from webapp.views.boundary import BoundaryFlask
+
+    app = BoundaryFlask(__name__, instance_path=config.INSTANCE_PATH)
     app.request_class = CleanInputRequest
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.config.from_mapping(config.as_mapping())
@@ -75,9 +77,7 @@ def register_extensions(app: Flask) -> None:
         if user_session is None:
             session.clear()
             return None
-        if db.session.dirty:  # last_seen_at was touched: keep it, whatever the view does
-            db.session.commit()
-        return user_session.user
+        return user_session.user  # last_seen_at, touched, is committed with the request
 
     celery_init_app(app)
 
@@ -98,9 +98,10 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from webapp.views.errors import register
+    from webapp.views import boundary, errors
 
-    register(app)
+    errors.register(app)
+    boundary.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -69,11 +69,12 @@ def roles_required(*roles: Role, readers: bool = False) -> Callable[[F], F]:
 
 
 def audit_denial() -> None:
-    """Access denials are audited (who, which path), in a transaction of their own."""
-    from webapp.extensions import db
+    """Access denials are audited (who, which path): the request's own work is rolled back,
+    the audit row is kept through the refusal by the request boundary."""
     from webapp.services import audit
+    from webapp.views import boundary
 
-    db.session.rollback()
+    boundary.discard()
     audit.record(current_user if current_user.is_authenticated else None, "access.denied",
                  "path", None, comment=f"{request.method} {request.path}"[:300])
-    db.session.commit()
+    boundary.keep()

@@ -19,8 +19,7 @@ from webapp.models import (AssignmentMode, FocusArea, Organisation, Organisation
                            RoundStatus, User)
 from webapp.models._types import local_today
 from webapp.security import roles_required
-from webapp.services import ServiceError
-from webapp.views.helpers import REFUSED, attempt, enqueue_after_commit
+from webapp.views.boundary import REFUSED, attempt
 from webapp.services import assignment, exports, links, mail, plan_admin
 from webapp.services import auth as auth_service
 from webapp.services import reports as report_service
@@ -63,17 +62,12 @@ def _round_form() -> RoundForm:
 def new_round():  # type: ignore[no-untyped-def]
     form = _round_form()
     if form.validate_on_submit():
-        try:
-            rnd = round_service.open_round(
-                current_user, name=form.name.data or "", year=form.year.data or 0,
-                deadline=form.deadline.data, sub_goal_ids=form.sub_goals.data or [],
-                organisation_ids=form.organisations.data or [], opens_on=form.opens_on.data,
-                reminder_days=form.reminder_days.data or "")
-        except ServiceError as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-        else:
-            db.session.commit()
+        rnd = attempt(lambda: round_service.open_round(
+            current_user, name=form.name.data or "", year=form.year.data or 0,
+            deadline=form.deadline.data, sub_goal_ids=form.sub_goals.data or [],
+            organisation_ids=form.organisations.data or [], opens_on=form.opens_on.data,
+            reminder_days=form.reminder_days.data or ""))
+        if rnd is not REFUSED:
             flash(f"Omgången {rnd.name} är öppen." if rnd.status is RoundStatus.OPEN else
                   f"Omgången {rnd.name} öppnas {rnd.opens_on.isoformat()}.", "success")
             return redirect(url_for(".round_detail", round_id=rnd.id))
@@ -136,7 +130,6 @@ def assignment_mode(round_id: int):  # type: ignore[no-untyped-def]
     form = _mode_form(rnd)
     if form.validate_on_submit():
         assignment.set_mode(current_user, rnd, AssignmentMode(form.mode.data))
-        db.session.commit()
         flash(f"Granskningen fördelas nu {rnd.assignment_mode.label.lower()}.", "success")
     else:
         flash("Välj hur granskningen ska fördelas.", "error")
@@ -166,7 +159,6 @@ def resend_mail(message_id: int):  # type: ignore[no-untyped-def]
     message = db.get_or_404(OutboxMessage, message_id)
     if EmptyForm().validate_on_submit() and attempt(
             lambda: mail.resend(current_user, message)) is not REFUSED:
-        enqueue_after_commit("send_mail", message.id)
         flash(f"Utskicket till {message.user.email} skickas igen.", "success")
     return redirect(url_for(".round_mail", round_id=message.round_id))
 
@@ -179,7 +171,6 @@ def revoke_links(round_id: int, user_id: int):  # type: ignore[no-untyped-def]
     if not EmptyForm().validate_on_submit():
         abort(400)
     count = links.revoke_all(current_user, rnd, contact)
-    db.session.commit()
     flash(f"{count} länk(ar) för {contact.name} är spärrade.", "success")
     return redirect(url_for(".round_mail", round_id=rnd.id))
 
@@ -306,8 +297,7 @@ def use_template(template_id: int | None, use: bool):  # type: ignore[no-untyped
 @roles_required(Role.ADMIN, Role.REVIEWER, readers=True)
 def export_answers(round_id: int, fmt: str):  # type: ignore[no-untyped-def]
     rnd = db.get_or_404(Round, round_id)
-    content, mimetype, filename = exports.export(current_user, rnd, fmt)
-    db.session.commit()  # the export is audited
+    content, mimetype, filename = exports.export(current_user, rnd, fmt)  # audited
     response = make_response(content)
     response.mimetype = mimetype.split(";")[0]
     response.headers["Content-Type"] = mimetype

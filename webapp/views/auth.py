@@ -75,7 +75,6 @@ def login():  # type: ignore[no-untyped-def]
             next_path = _safe_next(request.args.get("next"))
             if not user.role.is_staff:
                 finish_login(user, "password")
-                db.session.commit()
                 return redirect(next_path or url_for("main.home"))
             session.clear()
             session.update({PENDING: user.id, PENDING_AT: time.time(), PENDING_NEXT: next_path})
@@ -83,7 +82,6 @@ def login():  # type: ignore[no-untyped-def]
         if user is None:
             verify_password(None, form.password.data or "")
         audit.record(None, "auth.login_failed", "user", user.id if user else None)
-        db.session.commit()
         flash("Fel e-postadress eller lösenord.", "error")
     return render_template("auth/login.html", form=form)
 
@@ -105,9 +103,8 @@ def second_factor():  # type: ignore[no-untyped-def]
         if auth_service.verify_second_factor(user, form.code.data or ""):
             next_path = session.get(PENDING_NEXT)
             finish_login(user, "password")
-            db.session.commit()
             return redirect(next_path or url_for("main.home"))
-        db.session.commit()  # the failed attempt is audited
+        # The failed attempt is audited (committed with the request).
         flash("Koden stämmer inte. Skriv den sexsiffriga koden från appen, eller en "
               "reservkod.", "error")
     return render_template("auth/second_factor.html", form=form), 422 if form.errors else 200
@@ -126,9 +123,7 @@ def enrol():  # type: ignore[no-untyped-def]
         codes = auth_service.confirm_enrolment(user, secret, form.code.data or "")
         if codes is not None:
             finish_login(user, "password")
-            db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes)
-        db.session.commit()
         flash("Koden stämmer inte. Kontrollera att appen visar koden för det här kontot.",
               "error")
     uri = auth_service.provisioning_uri(user, secret)
@@ -144,7 +139,6 @@ def logout():  # type: ignore[no-untyped-def]
         if "sid" in session:
             auth_service.end_session(session["sid"])
             audit.record(current_user, "auth.logout", "user", current_user.id)
-            db.session.commit()
         logout_user()
         session.clear()
         flash("Du är utloggad.", "info")
@@ -155,5 +149,5 @@ def logout():  # type: ignore[no-untyped-def]
 @signed_in
 def keep_alive():  # type: ignore[no-untyped-def]
     """The page's "Fortsätt vara inloggad" button and typing both land here (WCAG 2.2.1)."""
-    db.session.commit()  # the session row's last_seen_at was touched when it was loaded
+    # The session row's last_seen_at, touched when it was loaded, is committed with the request.
     return {"idle_seconds": current_app.config["SESSION_IDLE_MINUTES"] * 60}

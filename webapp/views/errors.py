@@ -8,7 +8,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from webapp.extensions import db, login_manager
+from webapp.extensions import login_manager
+from webapp.views import boundary
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,14 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        boundary.finish_refused()  # an audited denial is kept; the view's work is not
         return _page(error.code or 500)
 
     @app.errorhandler(OperationalError)
     def database_down(error: OperationalError):  # type: ignore[no-untyped-def]
         log.exception("database unavailable")
         try:
-            db.session.rollback()
+            boundary.discard()
         except OperationalError:
             pass  # the connection is gone; the pool replaces it on the next request
         # Flask-Login's template context loads the user, which is a query: treat this
@@ -60,5 +62,5 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):  # type: ignore[no-untyped-def]
         log.exception("unhandled error")
-        db.session.rollback()
+        boundary.discard()
         return _page(500)

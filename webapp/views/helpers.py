@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import TypeVar
 
 from flask import Flask
 from flask_babel import format_date, format_datetime
 
+from webapp.views.boundary import REFUSED, Refused, attempt, enqueue_after_commit  # noqa: F401
 from webapp.workflows.review import NOT_STARTED_LABEL, ReviewState
-
-T = TypeVar("T")
-
 
 AUDIT_LABELS = {
     "answer.submit": "skickade in svaret",
@@ -77,43 +73,3 @@ def register(app: Flask) -> None:
     from webapp.services.questionnaires import display_value
 
     app.jinja_env.globals["display_value"] = display_value
-
-
-class Refused:
-    """What ``attempt`` returns when the service said no (its message is already flashed)."""
-
-
-REFUSED = Refused()
-
-
-def attempt(call: Callable[[], T]) -> T | Refused:
-    """Run one service call for a view: commit if it succeeds; if it refuses, roll back and
-    show its Swedish message. Enqueue Celery work only after this returns a result."""
-    from flask import flash
-
-    from webapp.extensions import db
-    from webapp.services import ServiceError
-    from webapp.workflows.review import InvalidTransition
-
-    try:
-        result = call()
-    except (ServiceError, InvalidTransition) as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
-        return REFUSED
-    db.session.commit()
-    return result
-
-
-def enqueue_after_commit(task_name: str, row_id: int) -> None:
-    """Send a Celery task for a committed row. If the broker is down the row stays as it is
-    and beat's dispatcher or requeue finds it again: the database, not Redis, is the truth."""
-    import logging
-
-    from worker import tasks
-
-    try:
-        getattr(tasks, task_name).delay(row_id)
-    except Exception:  # broker unreachable: picked up later from the database
-        logging.getLogger(__name__).warning("could not enqueue %s(%s); the database keeps it",
-                                            task_name, row_id, exc_info=True)

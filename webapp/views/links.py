@@ -6,7 +6,7 @@ from flask import (Blueprint, flash, make_response, redirect, render_template, s
                    url_for)
 
 from webapp import clock
-from webapp.extensions import db, limiter
+from webapp.extensions import limiter
 from webapp.forms.links import ContinueForm, NewLinkForm
 from webapp.services import links, mail
 from webapp.security import public
@@ -46,11 +46,9 @@ def use_link(token: str):  # type: ignore[no-untyped-def]
     try:
         link = links.use(token)
     except LinkRefused as refusal:
-        db.session.rollback()
         return _private(make_response(render_template(
             "links/refused.html", message=refusal.message, form=NewLinkForm()), 404))
     finish_login(link.user, "link")
-    db.session.commit()
     session[LINK_ROUND] = link.round_id
     organisations = [o for o in link.user.organisations
                      if o in link.round.recipients]
@@ -67,7 +65,6 @@ def new_link():  # type: ignore[no-untyped-def]
     form = NewLinkForm()
     if form.validate_on_submit():
         mail.request_new_link(form.email.data or "", clock.now())
-        db.session.commit()
         # Sent by the dispatcher's next run; the same words whether the address exists or not.
         flash("Om adressen finns hos oss skickar vi en ny länk inom några minuter. "
               "Titta även i skräpposten.", "success")

@@ -21,7 +21,8 @@ from webapp.models import (ActionPlan, ActivityArea, AuditEvent, FocusArea, Orga
 from webapp.security import roles_required
 from webapp.services import ServiceError
 from webapp.services import plan_admin
-from webapp.views.helpers import REFUSED, Refused, attempt
+from webapp.views import boundary
+from webapp.views.boundary import REFUSED, Refused, attempt
 
 bp = Blueprint("plan", __name__, url_prefix="/admin/struktur")
 
@@ -46,20 +47,18 @@ def _page_of(item: plan_admin.Item) -> str:
 
 
 def _save(form: FlaskForm, call: Callable[[], T]) -> T | Refused:
-    """One service call for a form page: commit if it succeeds; if it refuses, roll back and
-    show the refusal in the form (beside its field when it is about one), for a 422."""
+    """One service call for a form page; if it refuses, show the refusal in the form (beside
+    its field when it is about one) for a 422, which the request boundary rolls back."""
     try:
-        result = call()
+        return call()
     except plan_admin.FieldError as refusal:
-        db.session.rollback()
+        boundary.discard()
         form[refusal.field].errors.append(refusal.message)
         return REFUSED
     except ServiceError as refusal:
-        db.session.rollback()
+        boundary.discard()
         form.form_errors.append(refusal.message)
         return REFUSED
-    db.session.commit()
-    return result
 
 
 def _form_page(form: FlaskForm, *, title: str, fields: list[str], back: str,

@@ -15,6 +15,7 @@ from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import ServiceError, audit, plan_import
 from webapp.services.plan_schema import PlanFileError
+from webapp.views import boundary
 
 bp = Blueprint("plan_file", __name__, url_prefix="/admin/struktur/fil")
 log = logging.getLogger(__name__)
@@ -50,15 +51,14 @@ def page():  # type: ignore[no-untyped-def]
             result = plan_import.import_bytes(upload.read(), actor=current_user,
                                               source=filename)
         except PlanFileError as refusal:
-            db.session.rollback()
+            boundary.discard()
             problems = refusal.shown
             log.info("plan file %s refused for user %s: %d problems", filename,
                      current_user.id, len(refusal.problems))
         except ServiceError as refusal:
-            db.session.rollback()
+            boundary.discard()
             problems = [refusal.message]
         else:
-            db.session.commit()
             flash(result.summary(), "success")
             for notice in result.notices[:plan_import.MAX_NOTICES]:
                 flash(notice, "info")
@@ -73,7 +73,6 @@ def page():  # type: ignore[no-untyped-def]
 def download():  # type: ignore[no-untyped-def]
     content = plan_import.export()
     audit.record(current_user, "plan.export", "plan_file", None)
-    db.session.commit()
     response = make_response(content.encode("utf-8"))
     response.headers["Content-Type"] = "application/yaml; charset=utf-8"
     filename = f"uppfoljning-struktur-{local_today().isoformat()}.yaml"

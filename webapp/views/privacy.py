@@ -13,7 +13,8 @@ from webapp.extensions import db
 from webapp.forms.privacy import AnonymiseForm, ExportForm, PersonSearchForm
 from webapp.models import Role, User
 from webapp.security import public, roles_required
-from webapp.services import ServiceError, privacy
+from webapp.services import privacy
+from webapp.views.boundary import REFUSED, attempt
 
 bp = Blueprint("privacy", __name__)
 
@@ -80,13 +81,9 @@ def export(user_id: int):  # type: ignore[no-untyped-def]
     user = _person(user_id)
     if not ExportForm().validate_on_submit():
         abort(400)
-    try:
-        data = privacy.export_person(current_user, user)
-    except ServiceError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
+    data = attempt(lambda: privacy.export_person(current_user, user))
+    if data is REFUSED:
         return redirect(url_for(".person", user_id=user.id))
-    db.session.commit()
     body = json.dumps(data, ensure_ascii=False, indent=2)
     response = make_response(body)
     response.mimetype = "application/json"
@@ -105,13 +102,8 @@ def anonymise(user_id: int):  # type: ignore[no-untyped-def]
     form = AnonymiseForm()
     if not form.validate_on_submit():
         return _person_page(user, form), 422
-    try:
-        privacy.anonymise(current_user, user)
-    except ServiceError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
+    if attempt(lambda: privacy.anonymise(current_user, user)) is REFUSED:
         return redirect(url_for(".person", user_id=user.id))
-    db.session.commit()
     flash("Kontaktpersonen är anonymiserad. Namn, e-postadress och telefonnummer är borttagna; "
           "svaren finns kvar.", "success")
     return redirect(url_for(".person", user_id=user.id))

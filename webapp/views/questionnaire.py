@@ -13,7 +13,7 @@ from webapp.models import Question, Role, Round, RoundStatus, SubGoal
 from webapp.security import roles_required
 from webapp.services import questionnaires
 from webapp.services.questionnaires import QuestionSpec
-from webapp.views.helpers import REFUSED, attempt
+from webapp.views.boundary import REFUSED, attempt
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/admin/omgang/<int:round_id>/formular")
 

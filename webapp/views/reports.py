@@ -11,9 +11,9 @@ from webapp.extensions import db
 from webapp.forms.reports import report_scope_form
 from webapp.models import ReportFile, ReportJob, Role, Round
 from webapp.security import roles_required
-from webapp.services import ServiceError, audit
+from webapp.services import audit
 from webapp.services import reports as report_service
-from webapp.views.helpers import enqueue_after_commit
+from webapp.views.boundary import REFUSED, attempt
 
 bp = Blueprint("reports", __name__, url_prefix="/rapporter")
 
@@ -30,18 +30,13 @@ def request_report(round_id: int):  # type: ignore[no-untyped-def]
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("admin.round_detail", round_id=round_id))
-    try:
-        job = report_service.request_report(
-            current_user, rnd, form.registry_number.data,
-            focus_area_ids=form.focus_areas.data or [],
-            organisation_ids=form.organisations.data or [],
-            include_provenance=bool(form.include_provenance.data))
-    except ServiceError as refusal:
-        db.session.rollback()
-        flash(refusal.message, "error")
+    job = attempt(lambda: report_service.request_report(
+        current_user, rnd, form.registry_number.data,
+        focus_area_ids=form.focus_areas.data or [],
+        organisation_ids=form.organisations.data or [],
+        include_provenance=bool(form.include_provenance.data)))
+    if job is REFUSED:
         return redirect(url_for("admin.round_detail", round_id=round_id))
-    db.session.commit()
-    enqueue_after_commit("build_report", job.id)
     return redirect(url_for(".job", job_id=job.id))
 
 
@@ -72,7 +67,6 @@ def download(job_id: int):  # type: ignore[no-untyped-def]
     if file is None:
         abort(404)
     audit.record(current_user, "report.download", "report_job", job_id)
-    db.session.commit()
 
     response = send_file(io.BytesIO(file.content), as_attachment=True,
                          download_name=file.filename,

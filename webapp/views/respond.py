@@ -21,7 +21,8 @@ from webapp.services import (NotFound, ServiceError, StaleState, activities, ans
                              questionnaires)
 from webapp.services.access import submission_for
 from webapp.services.review import previous_approved
-from webapp.views.helpers import REFUSED, attempt
+from webapp.views import boundary
+from webapp.views.boundary import REFUSED, attempt
 from webapp.views.links import LINK_ROUND
 from webapp.workflows.review import InvalidTransition, ReviewState, contact_can_edit
 
@@ -131,7 +132,7 @@ def answer(round_id: int, organisation_id: int, sub_goal_id: int):  # type: igno
     try:
         saved = service(current_user, submission, sub_goal, parsed.values, form.expected())
     except StaleState as stale:
-        db.session.rollback()
+        boundary.discard()
         # Nothing is overwritten: the person sees both answers and chooses.
         current = answers.find_answer(submission, sub_goal.id)
         form.expected_version.data = str(current.version) if current else ""
@@ -139,13 +140,12 @@ def answer(round_id: int, organisation_id: int, sub_goal_id: int):  # type: igno
             flash(stale.message + " Det du skrev finns kvar i formuläret; spara igen.", "error")
         return _answer_page(submission, sub_goal, form, sent, conflict=current), 409
     except (ServiceError, InvalidTransition) as refusal:
-        db.session.rollback()
+        boundary.discard()
         flash(refusal.message, "error")
         # Nothing the person wrote is lost: in the form if it is still theirs to edit,
         # otherwise shown beside the saved answer to copy.
         return _answer_page(submission, sub_goal, form, sent,
                             unsaved=_typed(request.form)), 409
-    db.session.commit()
     if saved.state is ReviewState.SUBMITTED:
         flash(f"Svaret på {sub_goal.title} är inskickat för granskning. Ett kvitto "
               "skickas till din e-post.", "success")
@@ -173,15 +173,12 @@ def autosave(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ig
         saved = answers.save_draft(current_user, submission, sub_goal, parsed.values,
                                    form.expected(), questions)
     except StaleState:
-        db.session.rollback()
         return {"conflict": True, "message": "Någon annan har sparat det här svaret. Tryck "
                 "på Spara utkast för att välja vilket svar som ska gälla."}, 409
     except (ServiceError, InvalidTransition) as refusal:
-        db.session.rollback()
         return {"error": refusal.message}, 409
-    version = saved.version  # read before the commit expires it: no reload
-    db.session.commit()
-    return {"version": version, "saved_at": clock.local_now().strftime("%H:%M")}
+    # The version is read before the boundary's commit expires it: no reload.
+    return {"version": saved.version, "saved_at": clock.local_now().strftime("%H:%M")}
 
 
 @bp.route(SUBMISSION + "/kontrollera", methods=["GET", "POST"])

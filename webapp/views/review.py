@@ -13,12 +13,13 @@ from webapp.models import (Answer, AuditEvent, FocusArea, Organisation, Organisa
                            Round)
 from webapp.models._types import local_today
 from webapp.security import roles_required
-from webapp.services import NotFound, ServiceError, assignment, audit, overview
+from webapp.services import NotFound, assignment, audit, overview
 from webapp.services import review as review_service
 from webapp.services.access import actor_of, answer_for, round_for
 from webapp.services.diff import word_diff
-from webapp.workflows.review import (STATE_LABELS, InvalidTransition, NOT_STARTED_LABEL,
-                                     ReviewAction, ReviewState, allowed_actions)
+from webapp.views.boundary import REFUSED, attempt
+from webapp.workflows.review import (STATE_LABELS, NOT_STARTED_LABEL, ReviewAction,
+                                     ReviewState, allowed_actions)
 
 bp = Blueprint("review", __name__, url_prefix="/granskning")
 STAFF = (Role.REVIEWER, Role.ADMIN)
@@ -95,7 +96,6 @@ def bulk_approve(round_id: int):  # type: ignore[no-untyped-def]
         flash("Markera minst ett inskickat svar att godkänna.", "error")
         return redirect(url_for(".round_overview", round_id=rnd.id))
     result = review_service.bulk_approve(current_user, rnd, form.selection())
-    db.session.commit()
     if result.approved:
         flash(f"{len(result.approved)} svar godkändes.", "success")
     for answer, message in result.refused:
@@ -117,14 +117,10 @@ def answer(answer_id: int):  # type: ignore[no-untyped-def]
             expected_version = int(form.expected_version.data or "0")
         except ValueError:
             abort(400)
-        try:
-            review_service.act(current_user, current, action, expected_state=expected_state,
-                               expected_version=expected_version, comment=form.comment.data)
-        except (ServiceError, InvalidTransition) as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
+        if attempt(lambda: review_service.act(
+                current_user, current, action, expected_state=expected_state,
+                expected_version=expected_version, comment=form.comment.data)) is REFUSED:
             return _render(answer_id, form), 409
-        db.session.commit()
         flash("Svaret är godkänt." if action is ReviewAction.APPROVE
               else "Svaret är returnerat med din kommentar.", "success")
         return redirect(url_for(".round_overview", round_id=current.submission.round_id))
@@ -139,15 +135,15 @@ def reopen(answer_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return _render(answer_id, ReviewForm(formdata=None), reopen_form=form), 422
     try:
-        review_service.act(current_user, current, ReviewAction.REOPEN,
-                           expected_state=ReviewState(form.expected_state.data),
-                           expected_version=int(form.expected_version.data or "0"),
-                           comment=form.reason.data)
-    except (ServiceError, InvalidTransition, ValueError) as refusal:
-        db.session.rollback()
-        flash(getattr(refusal, "message", "Formuläret var ofullständigt."), "error")
+        expected_state = ReviewState(form.expected_state.data)
+        expected_version = int(form.expected_version.data or "0")
+    except ValueError:
+        flash("Formuläret var ofullständigt.", "error")
         return _render(answer_id, ReviewForm(formdata=None)), 409
-    db.session.commit()
+    if attempt(lambda: review_service.act(
+            current_user, current, ReviewAction.REOPEN, expected_state=expected_state,
+            expected_version=expected_version, comment=form.reason.data)) is REFUSED:
+        return _render(answer_id, ReviewForm(formdata=None)), 409
     flash("Svaret är öppnat igen och tas inte med i rapporten förrän det godkänts på nytt.",
           "success")
     return redirect(url_for(".answer", answer_id=answer_id))
@@ -158,15 +154,9 @@ def reopen(answer_id: int):  # type: ignore[no-untyped-def]
 def reassign(answer_id: int):  # type: ignore[no-untyped-def]
     current = _answer(answer_id)
     form = _reassign_form()
-    if form.validate_on_submit():
-        try:
-            assignment.reassign(current_user, current, form.reviewer.data or None)
-        except ServiceError as refusal:
-            db.session.rollback()
-            flash(refusal.message, "error")
-        else:
-            db.session.commit()
-            flash("Granskaren är bytt.", "success")
+    if form.validate_on_submit() and attempt(lambda: assignment.reassign(
+            current_user, current, form.reviewer.data or None)) is not REFUSED:
+        flash("Granskaren är bytt.", "success")
     return redirect(url_for(".answer", answer_id=answer_id))
 
 
@@ -218,8 +208,7 @@ def audit_log(round_id: int):  # type: ignore[no-untyped-def]
 @roles_required(*STAFF, readers=True)
 def audit_log_csv(round_id: int):  # type: ignore[no-untyped-def]
     rnd = _round(round_id)
-    content = audit.export_round_csv(current_user, rnd.id)
-    db.session.commit()
+    content = audit.export_round_csv(current_user, rnd.id)  # audited: committed with the request
     # A byte-order mark so Excel reads the Swedish letters as UTF-8.
     return Response("\ufeff" + content, mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="granskningslogg-omgang-{rnd.id}.csv"',
