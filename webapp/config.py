@@ -55,7 +55,8 @@ class Config:
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # a report template may carry a logo
-        self.REPORT_AUTHOR = os.environ.get("REPORT_AUTHOR", "Område välfärd och folkhälsa")
+        # Empty: the report's author is the unit the plan file names.
+        self.REPORT_AUTHOR = os.environ.get("REPORT_AUTHOR", "")
         # Mail: with no SMTP_HOST (the embedded default) mails are written as .eml files to
         # instance/mail/ instead of sent.
         self.SMTP_HOST = os.environ.get("SMTP_HOST", "")

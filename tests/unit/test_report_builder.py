@@ -24,6 +24,7 @@ def make_data(**overrides) -> ReportData:
     values = dict(
         title="Uppföljning av handlingsplaner",
         unit="Område välfärd och folkhälsa",
+        region="Region Örebro län",
         author="Linnea Hedkvist",
         date=dt.date(2026, 4, 22),
         registry_number="22RS5619",

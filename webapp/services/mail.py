@@ -19,7 +19,7 @@ from webapp import clock
 from webapp.extensions import db
 from webapp.models import (Answer, MailKind, MailState, OutboxMessage, Role, Round, RoundStatus,
                            Submission, User)
-from webapp.services import ServiceError, audit, jobs, links, questionnaires
+from webapp.services import ServiceError, audit, jobs, links, questionnaires, region
 from webapp.workflows.review import ReviewState
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,8 @@ def render(message: OutboxMessage) -> Rendered:
         token = links.issue(rnd, user)
         link_url = current_app.config["PUBLIC_URL"].rstrip("/") + f"/lank/{token}"
     context = {"round": rnd, "user": user, "link_url": link_url, "kind": message.kind.value,
-               "base_url": current_app.config["PUBLIC_URL"].rstrip("/")}
+               "base_url": current_app.config["PUBLIC_URL"].rstrip("/"),
+               "who": region.identity()}
     if message.kind is MailKind.DIGEST:
         from webapp.services import overview
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.extensions import db
 from webapp.models import (ActionPlan, ActivityArea, FocusArea, Organisation, OrganisationKind,
                            Question, Questionnaire, SubGoal, User)
-from webapp.services import ServiceError, audit
+from webapp.services import ServiceError, audit, region
 from webapp.services.plan_schema import (ActionPlanSpec, PlanFile, PlanFileError, Problem,
                                          QuestionSpec, parse)
 
@@ -210,6 +210,8 @@ class _Writer:
         return row
 
     def write(self, plan: PlanFile) -> None:
+        if region.store(region=plan.region, unit=plan.unit, county=plan.county):
+            self.result.updated += 1
         districts = self.organisations(plan)
         focus_areas = self.focus_areas(plan)
         sub_goals = self.action_plans(plan, focus_areas)
@@ -441,6 +443,11 @@ def export() -> str:
         return item
 
     parts = [EXPORT_HEADER]
+    who = region.identity()
+    named = {key: value for key, value in (("county", who.county), ("region", who.region),
+                                           ("unit", who.unit)) if value}
+    if named:
+        parts.append(_dump(named))
     parts.append(_dump({"districts": [
         _FlowMap(active(d, {"key": keys[d.id], "name": d.name})) for d in districts]}))
     parts.append(_dump({"municipalities": [_FlowMap(active(m, {

@@ -158,6 +158,8 @@ class PlanFile:
     sub_goal_questions: dict[tuple[str, str], tuple[QuestionSpec, ...]] = field(
         default_factory=dict)
     county: str | None = None
+    region: str | None = None   # "Region Örebro län": printed on pages, mails and the report
+    unit: str | None = None     # "Område välfärd och folkhälsa": the unit that follows up
 
 
 def parse(text: str) -> PlanFile:
@@ -336,10 +338,13 @@ class _Reader:
     # --- the file --------------------------------------------------------------------
     def plan_file(self, root: Node) -> PlanFile | None:
         top = self.mapping(root, "filen", ("districts", "municipalities", "focus_areas",
-                                           "action_plans"), ("county", "questionnaire"))
+                                           "action_plans"),
+                           ("county", "region", "unit", "questionnaire"))
         if top is None:
             return None
         county = self.text(top.get("county"), "county (länet)", 200, optional=True)
+        region = self.text(top.get("region"), "region (regionens namn)", 200, optional=True)
+        unit = self.text(top.get("unit"), "unit (enheten som följer upp)", 200, optional=True)
         districts = self.districts(top.get("districts"))
         municipalities = self.municipalities(top.get("municipalities"), self.district_keys)
         focus_areas = self.focus_areas(top.get("focus_areas"))
@@ -358,7 +363,8 @@ class _Reader:
                                                          self.sub_goal_keys)
         return PlanFile(districts=tuple(districts), municipalities=tuple(municipalities),
                         focus_areas=tuple(focus_areas), action_plans=tuple(plans),
-                        questions=questions, sub_goal_questions=per_sub_goal, county=county)
+                        questions=questions, sub_goal_questions=per_sub_goal, county=county,
+                        region=region, unit=unit)
 
     def _unique(self, seen: dict[str, int], value: str | None, node: Node | None,
                 message: str) -> None:

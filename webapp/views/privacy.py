@@ -13,7 +13,7 @@ from webapp.extensions import db
 from webapp.forms.privacy import AnonymiseForm, ExportForm, PersonSearchForm
 from webapp.models import Role, User
 from webapp.security import public, roles_required
-from webapp.services import privacy
+from webapp.services import privacy, region
 from webapp.views.boundary import REFUSED, attempt
 
 bp = Blueprint("privacy", __name__)
@@ -25,6 +25,7 @@ ACCESSIBILITY_STATEMENT_DATE = dt.date(2026, 11, 23)
 def _contacts() -> dict[str, object]:
     config = current_app.config
     return {
+        "who": region.identity(),  # the responsible authority, from the plan file
         "dpo_email": config.get("PRIVACY_DPO_EMAIL", "dataskyddsombud@example.se"),
         "accessibility_email": config.get("ACCESSIBILITY_EMAIL", "uppfoljning@example.se"),
         "link_days": config.get("RETENTION_LINK_DAYS", 30),

@@ -39,7 +39,6 @@ from docx.text.paragraph import Paragraph
 from worker.report.data import FocusAreaChapter, ReportData, TextSection, TimelineActivity
 
 LANGUAGE = "sv-SE"
-REGION = "Region Örebro län"
 
 TOC_INSTRUCTION = 'TOC \\o "1-3" \\h \\z \\u'
 TOC_PLACEHOLDER = "Högerklicka och välj Uppdatera fält för att visa innehållsförteckningen."
@@ -642,8 +641,8 @@ def _text_width_twips(section) -> int:
     return int(width / 635)  # EMU → twentieths of a point
 
 
-def _write_footer(section, title: str, date_iso: str) -> None:
-    """"Sida X (Y) | <title> | Datum: yyyy-mm-dd | Region Örebro län" in the primary footer.
+def _write_footer(section, title: str, date_iso: str, region: str) -> None:
+    """"Sida X (Y) | <title> | Datum: yyyy-mm-dd | <region>" in the primary footer.
 
     The footer's text paragraphs are replaced; paragraphs holding a picture (a logo in a
     template's footer) and tables are kept.
@@ -669,7 +668,7 @@ def _write_footer(section, title: str, date_iso: str) -> None:
     _add_field(paragraph, "PAGE", "1")
     paragraph.add_run(" (")
     _add_field(paragraph, "NUMPAGES", "1")
-    paragraph.add_run(f") | {title} | Datum: {date_iso} | {REGION}")
+    paragraph.add_run(f") | {title} | Datum: {date_iso}" + (f" | {region}" if region else ""))
     for r in p.iterfind(qn("w:r")):  # 9 pt: the line fits the width of an A4 page
         rpr = r.get_or_add_rPr()
         rpr.get_or_add_sz().val = Pt(9)
@@ -867,7 +866,7 @@ def build_docx(data: ReportData, template: bytes | None = None) -> bytes:
             ))
 
     # Footer on every page (the last section's primary footer; earlier sections link to it).
-    _write_footer(section, title, date_iso)
+    _write_footer(section, title, date_iso, _one_line(data.region))
 
     buffer = io.BytesIO()
     document.save(buffer)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp import clock
 from webapp.extensions import db
+from webapp.services import region
 from webapp.models import (Activity, ActivityReport, ActivityStatus, Answer, FocusArea,
                            ReportJob, RoundSection, Submission, User)
 from webapp.workflows.review import ReviewState
@@ -17,7 +18,6 @@ from worker.report.data import (FocusAreaChapter, OrganisationAnswer, Organisati
                                 TimelineActivity)
 
 REPORT_TITLE = "Uppföljning av handlingsplaner"
-REPORT_UNIT = "Område välfärd och folkhälsa"
 
 
 def collect(job: ReportJob) -> ReportData:
@@ -134,10 +134,12 @@ def collect(job: ReportJob) -> ReportData:
     # Like the seeds: a few years back, the current year ("Idag") and the next one; at most
     # six columns, so the year headers fit the page.
     period = (max(min(starts), rnd.year - 4), rnd.year + 1) if starts else None
+    who = region.identity()
     return ReportData(
         title=REPORT_TITLE,
-        unit=REPORT_UNIT,
-        author=current_app.config["REPORT_AUTHOR"],
+        unit=who.unit,
+        author=current_app.config["REPORT_AUTHOR"] or who.unit,
+        region=who.region,
         date=clock.today(),
         registry_number=job.registry_number,
         round_name=rnd.name,

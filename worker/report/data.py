@@ -100,3 +100,4 @@ class ReportData:
     status_rows: list[StatusRow] = field(default_factory=list)
     organisation_rates: list[OrganisationRate] = field(default_factory=list)
     provenance: list[Provenance] | None = None  # None: no appendix
+    region: str = ""           # "Region Örebro län", from the plan file
