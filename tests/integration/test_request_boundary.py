@@ -38,7 +38,7 @@ def broker_queue(redis_url: str) -> Iterator[tuple[redis.Redis, str]]:
 
 @pytest.fixture()
 def probe_app(demo: Flask, broker_queue: tuple[redis.Redis, str],
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+              monkeypatch: pytest.MonkeyPatch) -> Flask:
     """The product's app, sending Celery work to the probe queue, with a route that writes an
     audit row, queues a task and then answers in different ways: what a view of the product
     does, minus the form."""
@@ -57,8 +57,7 @@ def probe_app(demo: Flask, broker_queue: tuple[redis.Redis, str],
 
     app.add_url_rule("/prov/<outcome>", "probe", public(written_then),
                      methods=["GET", "POST"])
-    yield app
-    demo.extensions["celery"].set_default()  # the tests' own worker queue again
+    return app
 
 
 def test_a_view_that_answers_is_committed_once_and_its_celery_work_sent_after(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import current_app as celery_app
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -41,7 +41,8 @@ def _send(task_name: str, row_id: int) -> None:
     """By name, so nothing here imports the worker. If the broker is down the row stays as it
     is and beat's dispatcher or requeue finds it again: the database, not Redis, is the truth."""
     try:
-        celery_app.send_task(f"worker.tasks.{task_name}", args=[row_id])
+        # This app's Celery, not celery's "current" one: several apps may live in one process.
+        current_app.extensions["celery"].send_task(f"worker.tasks.{task_name}", args=[row_id])
     except Exception:  # broker unreachable: picked up later from the database
         log.warning("could not enqueue %s(%s); the database keeps it", task_name, row_id,
                     exc_info=True)

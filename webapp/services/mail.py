@@ -19,7 +19,7 @@ from webapp import clock
 from webapp.extensions import db
 from webapp.models import (Answer, MailKind, MailState, OutboxMessage, Role, Round, RoundStatus,
                            Submission, User)
-from webapp.services import ServiceError, audit, jobs, links, questionnaires, region
+from webapp.services import ServiceError, audit, links, questionnaires, region
 from webapp.workflows.review import ReviewState
 
 log = logging.getLogger(__name__)
@@ -271,7 +271,6 @@ def resend(actor: User, message: OutboxMessage) -> None:
     message.next_attempt_at = clock.now()
     audit.record(actor, "mail.resend", "outbox_message", message.id, round_id=message.round_id)
     db.session.flush()
-    jobs.send_after_commit("send_mail", message.id)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from webapp.models import (ReportFile, ReportJob, ReportJobState, ReportPhase, R
                            Role, Round, User)
 from worker.report.data import ReportData
 from webapp.models._types import local_today, utcnow
-from webapp.services import ServiceError, audit, jobs
+from webapp.services import ServiceError, audit
 
 MAX_ATTEMPTS = 3
 REGISTRY_NUMBER = re.compile(r"^[0-9A-Za-zÅÄÖåäö/\-. ]{1,40}$")
@@ -44,7 +44,6 @@ def request_report(actor: User, rnd: Round, registry_number: str | None, *,
     db.session.add(job)
     db.session.flush()
     audit.record(actor, "report.request", "report_job", job.id, round_id=rnd.id)
-    jobs.send_after_commit("build_report", job.id)
     return job
 
 

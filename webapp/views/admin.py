@@ -19,7 +19,7 @@ from webapp.models import (AssignmentMode, FocusArea, Organisation, Organisation
                            RoundStatus, User)
 from webapp.models._types import local_today
 from webapp.security import roles_required
-from webapp.views.boundary import REFUSED, attempt
+from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
 from webapp.services import assignment, exports, links, mail, plan_admin
 from webapp.services import auth as auth_service
 from webapp.services import reports as report_service
@@ -159,6 +159,7 @@ def resend_mail(message_id: int):  # type: ignore[no-untyped-def]
     message = db.get_or_404(OutboxMessage, message_id)
     if EmptyForm().validate_on_submit() and attempt(
             lambda: mail.resend(current_user, message)) is not REFUSED:
+        enqueue_after_commit("send_mail", message.id)
         flash(f"Utskicket till {message.user.email} skickas igen.", "success")
     return redirect(url_for(".round_mail", round_id=message.round_id))
 

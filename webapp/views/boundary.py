@@ -1,8 +1,8 @@
 """One transaction per request, as indico's ``RH`` does it.
 
 A view loads, authorizes, validates and calls a service; it never commits. When the view
-returns a response below 400 the boundary commits once; Celery work the request's services
-queued is sent after that commit (``webapp.services.jobs``), never before. A response of 400 or
+returns a response below 400 the boundary commits once; Celery work the request queued is
+sent after that commit (``webapp.services.jobs``), never before. A response of 400 or
 more, a refusal or an exception rolls back everything the request wrote, unless the request
 asked to ``keep`` a record of the refusal (an audited denial or failed sign-in).
 
@@ -61,8 +61,8 @@ def attempt(call: Callable[[], T]) -> T | Refused:
 
 
 def enqueue_after_commit(task_name: str, row_id: int) -> None:
-    """For a view whose service does not queue its own work (services should: see
-    ``webapp.services.jobs``): sent after the request's commit, dropped on a roll back."""
+    """Queue Celery work for a row the request wrote: sent after the request's commit,
+    dropped on a roll back (``webapp.services.jobs``), so it may be called before either."""
     jobs.send_after_commit(task_name, row_id)
 
 

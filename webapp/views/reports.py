@@ -13,7 +13,7 @@ from webapp.models import ReportFile, ReportJob, Role, Round
 from webapp.security import roles_required
 from webapp.services import audit
 from webapp.services import reports as report_service
-from webapp.views.boundary import REFUSED, attempt
+from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
 
 bp = Blueprint("reports", __name__, url_prefix="/rapporter")
 
@@ -37,6 +37,7 @@ def request_report(round_id: int):  # type: ignore[no-untyped-def]
         include_provenance=bool(form.include_provenance.data)))
     if job is REFUSED:
         return redirect(url_for("admin.round_detail", round_id=round_id))
+    enqueue_after_commit("build_report", job.id)
     return redirect(url_for(".job", job_id=job.id))
 
 
