@@ -49,6 +49,10 @@ AUDIT_LABELS = {
     "questionnaire.copy": "kopierade frågeformuläret",
     "plan.import": "läste in planfilen",
     "plan.export": "laddade ner planfilen",
+    "contact.import": "läste in kontaktpersoner från fil",
+    "contact.import_create": "lade till en kontaktperson (import)",
+    "contact.import_update": "ändrade en kontaktperson (import)",
+    "contact.export": "laddade ner kontaktpersonerna",
 }
 
 
