@@ -30,12 +30,15 @@ from webapp.services.contact_file import ContactRow, OrganisationRef
 
 TOKEN_SALT = "contact-import"
 TOKEN_MAX_AGE = 60 * 60  # an hour to read the preview and confirm
+# The token travels in a form field; Flask refuses form fields over 500 000 bytes
+# (MAX_FORM_MEMORY_SIZE). A real 5 000-row list compresses to about 60 000.
+MAX_TOKEN_CHARS = 450_000
 
 NEW, CHANGED, UNCHANGED, BAD = "new", "changed", "unchanged", "bad"
 ACTION_LABELS = {NEW: "Ny", CHANGED: "Ändras", UNCHANGED: "Oförändrad", BAD: "Fel"}
 IMPORT_ACTION = "contact.import"
-CREATE_ACTION = "contact.import_create"
-UPDATE_ACTION = "contact.import_update"
+# The contact service's own actions: an imported contact's history reads like any other's.
+CONTACT_ACTIONS = ("contact.create", "contact.update")
 
 
 @dataclass
@@ -89,6 +92,10 @@ def preview(actor: User, data: bytes, filename: str, *, secret: str) -> Preview:
     planned = _plan(parsed.rows, parsed.columns)
     result = Preview(filename=filename, rows=planned)
     result.token = _sign(actor, result, parsed.columns, secret)
+    if len(result.token) > MAX_TOKEN_CHARS:
+        raise contact_file.ContactFileError(
+            "Filen har för mycket nytt att läsa in i ett steg. Dela upp den i två eller fler "
+            "filer och läs in dem en i taget.")
     return result
 
 
@@ -243,39 +250,44 @@ def _summary(filename: str, counts: dict[str, int]) -> str:
 
 def _write(actor: User, batch: AuditEvent, planned: list[PlannedRow],
            organisations: dict[int, Organisation], columns: set[str]) -> tuple[int, int]:
-    people: dict[str, User] = {}
+    """Through the contact service, so an imported contact is made (and audited) like one
+    added by hand; then each of those audit rows is marked with the import it came from."""
+    from webapp.services import contacts
+
     existing = {u.id: u for u in db.session.scalars(
         select(User).where(User.id.in_({p.user_id for p in planned if p.user_id}))
         .options(selectinload(User.organisations)))}
-    notes: dict[str, list[str]] = {}
-    created: set[str] = set()
+    people: dict[str, User] = {}
+    created: set[int] = set()
     for item in planned:
         if item.action not in (NEW, CHANGED):
             continue
         row = item.row
         org = organisations[row.organisation_id or 0]
         user = people.get(row.email)
-        if user is None:
-            if item.action == NEW:
-                user = User(email=row.email, name=row.name, role=Role.CONTACT,
-                            title=row.title or None, phone=row.phone or None, active=True)
-                db.session.add(user)
-                created.add(row.email)
-            else:
-                user = existing[item.user_id or 0]
-                user.name = row.name
-                for key in ("title", "phone"):
-                    if key in columns and getattr(row, key):
-                        setattr(user, key, getattr(row, key))
-            people[row.email] = user
-        if org not in user.organisations:
+        if user is None and item.action == NEW:
+            user = contacts.create_contact(actor, org, name=row.name, email=row.email,
+                                           title=row.title or None, phone=row.phone or None)
+            created.add(user.id)
+        elif user is None:
+            user = existing[item.user_id or 0]
+            keep = {key: (getattr(row, key) if key in columns and getattr(row, key)
+                          else getattr(user, key)) for key in ("title", "phone")}
+            contacts.update_contact(actor, user, name=row.name, email=user.email, **keep)
+        people[row.email] = user
+        if not user.represents(org.id):
+            # One more organisation; the ones they had stay (an import never takes away).
             user.organisations.append(org)
-        notes.setdefault(row.email, []).extend(item.changes or [f"Ny i {org.name}"])
+            if user.id not in created:
+                audit.record(actor, "contact.update", "user", user.id,
+                             comment=f"Kontaktperson även för {org.name}.")
     db.session.flush()
-    for email, user in people.items():
-        action = CREATE_ACTION if email in created else UPDATE_ACTION
-        audit.record(actor, action, "user", user.id,
-                     comment=f"Import {batch.id}: " + "; ".join(notes[email])[:2000])
+    prefix = f"Import {batch.id}: "
+    for event in db.session.scalars(select(AuditEvent).where(
+            AuditEvent.id > batch.id, AuditEvent.actor_id == actor.id,
+            AuditEvent.action.in_(CONTACT_ACTIONS), AuditEvent.entity_type == "user",
+            AuditEvent.entity_id.in_([u.id for u in people.values()]))):
+        event.comment = (prefix + (event.comment or ""))[:2000]
     return len(created), len(people) - len(created)
 
 
@@ -295,14 +307,20 @@ def report(actor: User, event_id: int) -> ImportReport:
         raise NotFound()
     prefix = f"Import {event.id}: "
     events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action.in_((CREATE_ACTION, UPDATE_ACTION)),
+        select(AuditEvent).where(AuditEvent.action.in_(CONTACT_ACTIONS),
                                  AuditEvent.comment.startswith(prefix, autoescape=True))
         .order_by(AuditEvent.id))
     events = list(events)
     users = {u.id: u for u in db.session.scalars(
         select(User).where(User.id.in_({e.entity_id for e in events if e.entity_id})))}
-    people = [("Ny" if e.action == CREATE_ACTION else "Ändrad", users.get(e.entity_id or 0),
-               (e.comment or "").removeprefix(prefix)) for e in events]
+    per_person: dict[int, tuple[str, list[str]]] = {}
+    for e in events:  # a changed contact may have two rows (details, another organisation)
+        label, notes = per_person.setdefault(e.entity_id or 0, ("Ändrad", []))
+        if e.action == "contact.create":
+            label = "Ny"
+        per_person[e.entity_id or 0] = (label, [*notes, (e.comment or "").removeprefix(prefix)])
+    people = [(label, users.get(user_id), " ".join(notes))
+              for user_id, (label, notes) in per_person.items()]
     return ImportReport(event, people)
 
 

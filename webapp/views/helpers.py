@@ -50,8 +50,6 @@ AUDIT_LABELS = {
     "plan.import": "läste in planfilen",
     "plan.export": "laddade ner planfilen",
     "contact.import": "läste in kontaktpersoner från fil",
-    "contact.import_create": "lade till en kontaktperson (import)",
-    "contact.import_update": "ändrade en kontaktperson (import)",
     "contact.export": "laddade ner kontaktpersonerna",
 }
 
