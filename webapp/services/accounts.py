@@ -166,6 +166,8 @@ def set_active(actor: User, user: User, active: bool) -> None:
     _require_admin(actor)
     if user.anonymised_at is not None:
         raise ServiceError("Personen är anonymiserad och kan inte aktiveras igen.")
+    if user.id == actor.id and not active:
+        raise ServiceError("Du kan inte inaktivera ditt eget konto.")
     if user.active is active:
         raise ServiceError(f"{user.name} är redan {'aktiv' if active else 'inaktiverad'}.")
     if not active and user.role is Role.ADMIN and _other_active_admins(user) == 0:
