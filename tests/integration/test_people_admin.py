@@ -495,3 +495,24 @@ def test_export_and_anonymise_cover_title_links_and_main_contact(demo) -> None:
         links = privacy.person_data(greta)["account_links"]
         assert [link["purpose"] for link in links] == ["invite"]
         assert "token_hash" not in links[0]
+
+
+def test_a_failed_account_mail_shows_and_can_be_sent_again(demo) -> None:
+    from webapp.models import MailState
+
+    admin = _admin_browser(demo)
+    _create_staff(admin, "Frida Felpost", "frida@region.se")
+    frida = _user(demo, "frida@region.se")
+    with demo.app_context():
+        message = db.session.scalar(select(OutboxMessage).where(
+            OutboxMessage.user_id == frida.id))
+        message.state, message.last_error = MailState.FAILED, "SMTPRecipientsRefused"
+        message_id = message.id
+        db.session.commit()
+    page = admin.get(f"/admin/personal/{frida.id}")
+    assert "Misslyckades (SMTPRecipientsRefused)" in text_of(page)
+    response = admin.submit({}, action=f"/admin/utskick/{message_id}/skicka-igen")
+    assert admin.url == f"/admin/personal/{frida.id}"
+    assert "skickas igen" in text_of(response)
+    with demo.app_context():
+        assert db.session.get(OutboxMessage, message_id).state is MailState.PENDING

@@ -13,7 +13,7 @@ from webapp.extensions import db, limiter
 from webapp.forms.auth import EmptyForm
 from webapp.forms.people import (ChoosePasswordForm, ContactForm, ForgotPasswordForm,
                                  MainContactForm, MoveForm, RoleForm, StaffForm)
-from webapp.models import Organisation, Role, TokenPurpose, User
+from webapp.models import Organisation, OutboxMessage, Role, TokenPurpose, User
 from webapp.security import public, roles_required
 from webapp.services import accounts, contacts
 from webapp.views.helpers import REFUSED, attempt, enqueue_after_commit
@@ -62,8 +62,12 @@ def staff():  # type: ignore[no-untyped-def]
 def staff_member(user_id: int):  # type: ignore[no-untyped-def]
     user = _staff(user_id)
     role_form = RoleForm(formdata=None, role=user.role.value)
+    account_mail = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.user_id == user.id,
+                                    OutboxMessage.round_id.is_(None))
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(5)).all()
     return render_template("people/staff_member.html", person=user, role_form=role_form,
-                           button=EmptyForm())
+                           account_mail=account_mail, button=EmptyForm())
 
 
 @bp.route("/admin/personal/<int:user_id>/roll", methods=["POST"])
