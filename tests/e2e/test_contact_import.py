@@ -17,7 +17,7 @@ FILE_LABEL = "Fil med kontaktpersoner (.xlsx eller .csv)"
 def test_import_pages_upload_preview_with_bad_rows_and_result(page: Page,
                                                                tmp_path: Path) -> None:
     login(page, "admin@example.se")
-    page.goto("/admin/personer")
+    page.goto("/admin/kontaktpersoner")
     page.get_by_role("link", name="Läs in kontaktpersoner från Excel eller CSV").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Läs in kontaktpersoner")
     assert_accessible(page)
