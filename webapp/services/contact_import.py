@@ -17,13 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import AuditEvent, Organisation, Role, User
+from webapp.models import AuditEvent, Organisation, Role, User, user_organisations
+from webapp.models._types import utcnow
 from webapp.services import NotFound, ServiceError, StaleState, audit
 from webapp.services import contact_file
 from webapp.services.contact_file import ContactRow, OrganisationRef
@@ -250,15 +251,20 @@ def _summary(filename: str, counts: dict[str, int]) -> str:
 
 def _write(actor: User, batch: AuditEvent, planned: list[PlannedRow],
            organisations: dict[int, Organisation], columns: set[str]) -> tuple[int, int]:
-    """Through the contact service, so an imported contact is made (and audited) like one
-    added by hand; then each of those audit rows is marked with the import it came from."""
-    from webapp.services import contacts
+    """Made and audited as the contact service (webapp/services/contacts.py) makes a contact
+    added by hand, with the same actions and comments (field names, never values), but for
+    the whole file at once: one service call per row re-flushes an ever larger session, which
+    took two minutes for 5 000 rows. Memberships and audit rows go in as one multi-row
+    insert each."""
+    from webapp.services.contacts import FIELD_LABELS
 
     existing = {u.id: u for u in db.session.scalars(
         select(User).where(User.id.in_({p.user_id for p in planned if p.user_id}))
         .options(selectinload(User.organisations)))}
     people: dict[str, User] = {}
-    created: set[int] = set()
+    notes: dict[str, list[str]] = {}
+    memberships: dict[str, set[int]] = {}  # email -> organisations to add
+    created: set[str] = set()
     for item in planned:
         if item.action not in (NEW, CHANGED):
             continue
@@ -266,28 +272,42 @@ def _write(actor: User, batch: AuditEvent, planned: list[PlannedRow],
         org = organisations[row.organisation_id or 0]
         user = people.get(row.email)
         if user is None and item.action == NEW:
-            user = contacts.create_contact(actor, org, name=row.name, email=row.email,
-                                           title=row.title or None, phone=row.phone or None)
-            created.add(user.id)
+            user = User(role=Role.CONTACT, invited_by_id=actor.id, name=row.name,
+                        email=row.email, title=row.title or None, phone=row.phone or None)
+            db.session.add(user)
+            created.add(row.email)
+            notes[row.email] = []
         elif user is None:
             user = existing[item.user_id or 0]
-            keep = {key: (getattr(row, key) if key in columns and getattr(row, key)
-                          else getattr(user, key)) for key in ("title", "phone")}
-            contacts.update_contact(actor, user, name=row.name, email=user.email, **keep)
+            wanted = {"name": row.name, **{key: getattr(row, key) for key in ("title", "phone")
+                                           if key in columns and getattr(row, key)}}
+            changed = [key for key, value in wanted.items() if getattr(user, key) != value]
+            for key in changed:
+                setattr(user, key, wanted[key])
+            notes[row.email] = ["Ändrat: " + ", ".join(FIELD_LABELS[k] for k in changed) + "."
+                                ] if changed else []
         people[row.email] = user
-        if not user.represents(org.id):
+        adding = memberships.setdefault(row.email, set())
+        if org.id not in adding and not (user.id and user.represents(org.id)):
             # One more organisation; the ones they had stay (an import never takes away).
-            user.organisations.append(org)
-            if user.id not in created:
-                audit.record(actor, "contact.update", "user", user.id,
-                             comment=f"Kontaktperson även för {org.name}.")
-    db.session.flush()
+            adding.add(org.id)
+            also = "" if row.email in created and len(adding) == 1 else " även"
+            notes[row.email].append(f"Kontaktperson{also} för {org.name}.")
+    db.session.flush()  # the new contacts get their ids
+    links = [{"user_id": people[email].id, "organisation_id": org_id}
+             for email, org_ids in memberships.items() for org_id in sorted(org_ids)]
+    if links:
+        db.session.execute(insert(user_organisations), links)
     prefix = f"Import {batch.id}: "
-    for event in db.session.scalars(select(AuditEvent).where(
-            AuditEvent.id > batch.id, AuditEvent.actor_id == actor.id,
-            AuditEvent.action.in_(CONTACT_ACTIONS), AuditEvent.entity_type == "user",
-            AuditEvent.entity_id.in_([u.id for u in people.values()]))):
-        event.comment = (prefix + (event.comment or ""))[:2000]
+    now = utcnow()  # as AuditEvent.at's own default
+    events = [{"at": now, "actor_id": actor.id, "entity_type": "user", "entity_id": user.id,
+               "action": "contact.create" if email in created else "contact.update",
+               "comment": (prefix + " ".join(notes[email]))[:2000]}
+              for email, user in people.items()]
+    if events:
+        db.session.execute(insert(AuditEvent), events)
+    for user in existing.values():  # their organisations were added beside the ORM
+        db.session.expire(user, ["organisations"])
     return len(created), len(people) - len(created)
 
 
