@@ -55,11 +55,35 @@ def enqueue(rnd: Round, user: User, kind: MailKind, step: str) -> OutboxMessage 
     return message
 
 
+def enqueue_account(user: User, kind: MailKind, step: str) -> OutboxMessage | None:
+    """A mail about a staff account (no round): one row per (person, kind, step)."""
+    exists = db.session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.round_id.is_(None), OutboxMessage.user_id == user.id,
+        OutboxMessage.kind == kind, OutboxMessage.step == step))
+    if exists:
+        return None
+    message = OutboxMessage(round_id=None, user_id=user.id, kind=kind, step=step,
+                            next_attempt_at=clock.now())
+    savepoint = db.session.begin_nested()
+    try:
+        db.session.add(message)
+        db.session.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return message
+
+
 def contacts_of(rnd: Round) -> list[tuple[User, int]]:
-    """(contact, organisation id) for every active contact of every recipient organisation."""
+    """(contact, organisation id) for every active contact of every recipient organisation.
+
+    Read at every dispatch, so a contact added while the round is open is invited at the next
+    one (the outbox row is unique per round, person and kind: nobody gets two)."""
     recipient_ids = {o.id for o in rnd.recipients}
-    contacts = db.session.scalars(select(User).where(User.role == Role.CONTACT,
-                                                     User.active.is_(True))).all()
+    contacts = db.session.scalars(select(User).where(
+        User.role == Role.CONTACT, User.active.is_(True),
+        User.pending_approval.is_(False))).all()
     return [(c, o.id) for c in contacts for o in c.organisations if o.id in recipient_ids]
 
 
@@ -183,11 +207,32 @@ SUBJECTS = {
     MailKind.NEW_LINK: "Din nya länk: {round}",
     MailKind.RECEIPT: "Kvitto: {round}",
     MailKind.ALL_APPROVED: "Alla era svar är godkända: {round}",
+    MailKind.ACCOUNT_INVITE: "Ditt konto i Uppföljning av handlingsplaner",
+    MailKind.PASSWORD_RESET: "Välj ett nytt lösenord – Uppföljning av handlingsplaner",
 }
+
+
+def _render_account(message: OutboxMessage) -> Rendered:
+    from webapp.models import TokenPurpose
+    from webapp.services import accounts
+
+    user = message.user
+    purpose = (TokenPurpose.INVITE if message.kind is MailKind.ACCOUNT_INVITE
+               else TokenPurpose.PASSWORD_RESET)
+    token = accounts.issue_token(user, purpose, created_by_id=user.invited_by_id
+                                 if purpose is TokenPurpose.INVITE else None)
+    base_url = current_app.config["PUBLIC_URL"].rstrip("/")
+    context = {"user": user, "kind": message.kind.value, "link_url": f"{base_url}/konto/{token}",
+               "base_url": base_url, "valid_for": accounts.lifetime_text(purpose)}
+    return Rendered(user.email, SUBJECTS[message.kind],
+                    render_template("mail/account.txt", **context),
+                    render_template("mail/account.html", **context))
 
 
 def render(message: OutboxMessage) -> Rendered:
     """The mail's text. Links are made here, at send time, so no token rests in the database."""
+    if message.round is None:
+        return _render_account(message)
     rnd, user = message.round, message.user
     link_url = None
     if message.kind in (MailKind.INVITATION, MailKind.REMINDER, MailKind.NEW_LINK,

@@ -14,8 +14,9 @@ from sqlalchemy.orm import selectinload
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import (Answer, AnswerRevision, AuditEvent, MailState, OutboxMessage,
-                           PersonalLink, Role, Round, RoundStatus, Submission, User, UserSession)
+from webapp.models import (AccountToken, Answer, AnswerRevision, AuditEvent, MailState,
+                           Organisation, OutboxMessage, PersonalLink, Role, Round, RoundStatus,
+                           SubGoalAssignment, Submission, User, UserSession)
 from webapp.services import ServiceError, audit
 
 ANONYMOUS_NAME = "Anonymiserad kontaktperson"
@@ -96,12 +97,24 @@ def person_data(user: User) -> dict[str, Any]:
                 "sub_goal": answer.sub_goal.title}
 
     edited_answers = list(edited)
+    tokens = db.session.scalars(
+        select(AccountToken).where(AccountToken.user_id == user.id)
+        .order_by(AccountToken.created_at, AccountToken.id))
+    assignments = db.session.scalars(
+        select(SubGoalAssignment).where(SubGoalAssignment.user_id == user.id)
+        .options(selectinload(SubGoalAssignment.organisation),
+                 selectinload(SubGoalAssignment.sub_goal))
+        .order_by(SubGoalAssignment.id))
+    main_contact_of = db.session.scalars(
+        select(Organisation.name).where(Organisation.main_contact_id == user.id)
+        .order_by(Organisation.name))
     return {
         "profile": {
             "id": user.id,
             "name": user.name,
             "email": user.email,
             "phone": user.phone,
+            "title": user.title,
             "role": user.role.value,
             "role_label": user.role.label,
             "organisations": [o.name for o in user.organisations],
@@ -111,7 +124,21 @@ def person_data(user: User) -> dict[str, Any]:
             # Whether they exist, never what they are.
             "has_password": user.password_hash is not None,
             "has_second_factor": user.totp_secret is not None,
+            "main_contact_of": list(main_contact_of),
+            "pending_approval": user.pending_approval,
+            "invited_by": user.invited_by.name if user.invited_by else None,
         },
+        # One-time links for choosing a password: when, never the link itself.
+        "account_links": [
+            {"purpose": t.purpose.value, "created_at": t.created_at,
+             "expires_at": t.expires_at, "used_at": t.used_at}
+            for t in tokens
+        ],
+        "sub_goal_responsibilities": [
+            {"organisation": a.organisation.name, "sub_goal": a.sub_goal.title,
+             "since": a.created_at}
+            for a in assignments
+        ],
         "sessions": [
             {"via": s.via, "created_at": s.created_at,
              "last_seen_at": s.last_seen_at, "ended_at": s.ended_at}
@@ -171,6 +198,7 @@ def anonymise(actor: User, user: User) -> None:
     user.name = ANONYMOUS_NAME
     user.email = anonymised_email(user)
     user.phone = None
+    user.title = None
     user.password_hash = None
     user.totp_secret = None
     user.totp_last_step = None
@@ -178,6 +206,12 @@ def anonymise(actor: User, user: User) -> None:
     user.anonymised_at = now
     user.organisations = []
     links = db.session.execute(delete(PersonalLink).where(PersonalLink.user_id == user.id))
+    db.session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
+    # Who answers what is about the organisation's future work; an anonymised person does none.
+    assignments = db.session.execute(
+        delete(SubGoalAssignment).where(SubGoalAssignment.user_id == user.id))
+    db.session.execute(update(Organisation).where(Organisation.main_contact_id == user.id)
+                       .values(main_contact_id=None))
     sessions = db.session.execute(
         update(UserSession).where(UserSession.user_id == user.id,
                                   UserSession.ended_at.is_(None))
@@ -187,10 +221,12 @@ def anonymise(actor: User, user: User) -> None:
                                     OutboxMessage.state.in_([MailState.PENDING,
                                                              MailState.FAILED])))
     removed = {"links": links.rowcount, "mail": mail.rowcount,  # type: ignore[attr-defined]
-               "sessions": sessions.rowcount}  # type: ignore[attr-defined]
+               "sessions": sessions.rowcount,  # type: ignore[attr-defined]
+               "assignments": assignments.rowcount}  # type: ignore[attr-defined]
     # Counts only: the audit log must not keep what was just removed.
     audit.record(actor, "person.anonymise", "user", user.id, comment=(
-        f"Borttaget: {removed['links']} länkar, {removed['mail']} väntande utskick; "
+        f"Borttaget: {removed['links']} länkar, {removed['mail']} väntande utskick, "
+        f"{removed['assignments']} delmålsansvar; "
         f"{removed['sessions']} inloggningar avslutade."))
     db.session.flush()
 

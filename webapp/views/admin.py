@@ -20,7 +20,7 @@ from webapp.models import (AssignmentMode, FocusArea, Organisation, Organisation
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
-from webapp.services import assignment, exports, links, mail, plan_admin
+from webapp.services import assignment, contacts, exports, links, mail, plan_admin
 from webapp.services import auth as auth_service
 from webapp.services import reports as report_service
 from webapp.services import rounds as round_service
@@ -44,8 +44,11 @@ def _round_form() -> RoundForm:
     organisations = db.session.scalars(
         select(Organisation).where(Organisation.active.is_(True))
         .order_by(Organisation.kind.desc(), Organisation.name)).all()
-    form.organisations.choices = [(o.id, f"{o.name} ({o.kind_label.lower()})")
-                                  for o in organisations]
+    missing = {o.id for o in contacts.without_active_contact([o.id for o in organisations])}
+    form.organisations.choices = [
+        (o.id, f"{o.name} ({o.kind_label.lower()}"
+               + (", ingen aktiv kontaktperson)" if o.id in missing else ")"))
+        for o in organisations]
     if not form.is_submitted():
         today = local_today()
         form.year.data = today.year
@@ -71,7 +74,10 @@ def new_round():  # type: ignore[no-untyped-def]
             flash(f"Omgången {rnd.name} är öppen." if rnd.status is RoundStatus.OPEN else
                   f"Omgången {rnd.name} öppnas {rnd.opens_on.isoformat()}.", "success")
             return redirect(url_for(".round_detail", round_id=rnd.id))
-    return render_template("admin/new_round.html", form=form), 422 if form.errors else 200
+    missing = contacts.without_active_contact(
+        [value for value, _ in form.organisations.choices])  # type: ignore[misc]
+    return render_template("admin/new_round.html", form=form, missing=missing), \
+        422 if form.errors else 200
 
 
 @bp.route("/omgang/<int:round_id>")
@@ -81,7 +87,9 @@ def round_detail(round_id: int):  # type: ignore[no-untyped-def]
     jobs = db.session.scalars(select(ReportJob).where(ReportJob.round_id == rnd.id)
                               .order_by(ReportJob.id.desc())).all()
     deadline_form = DeadlineForm(formdata=None, deadline=rnd.deadline)
-    return render_template("admin/round.html", round=rnd, jobs=jobs,
+    missing = ([] if rnd.status is RoundStatus.CLOSED
+               else contacts.without_active_contact([o.id for o in rnd.recipients]))
+    return render_template("admin/round.html", round=rnd, jobs=jobs, missing=missing,
                            report_form=report_scope_form(rnd), mode_form=_mode_form(rnd),
                            deadline_form=deadline_form, button=EmptyForm())
 
@@ -161,6 +169,8 @@ def resend_mail(message_id: int):  # type: ignore[no-untyped-def]
             lambda: mail.resend(current_user, message)) is not REFUSED:
         enqueue_after_commit("send_mail", message.id)
         flash(f"Utskicket till {message.user.email} skickas igen.", "success")
+    if message.round_id is None:  # an account mail
+        return redirect(url_for("people.staff_member", user_id=message.user_id))
     return redirect(url_for(".round_mail", round_id=message.round_id))
 
 

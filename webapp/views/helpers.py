@@ -45,6 +45,19 @@ AUDIT_LABELS = {
     "questionnaire.copy": "kopierade frågeformuläret",
     "plan.import": "läste in planfilen",
     "plan.export": "laddade ner planfilen",
+    "user.create": "skapade ett konto för personal",
+    "user.role": "bytte roll på ett konto",
+    "user.reset_second_factor": "återställde tvåstegsverifieringen",
+    "user.invite_resend": "skickade en ny inbjudan till personal",
+    "user.password_set": "valde lösenord med inbjudningslänken",
+    "user.password_reset": "valde nytt lösenord med återställningslänken",
+    "user.password_reset_requested": "en länk för nytt lösenord begärdes",
+    "contact.create": "lade till en kontaktperson",
+    "contact.update": "ändrade en kontaktperson",
+    "contact.move": "flyttade en kontaktperson till en annan organisation",
+    "contact.main": "valde huvudkontakt för en organisation",
+    "contact.import": "läste in kontaktpersoner från fil",
+    "contact.export": "laddade ner kontaktpersonerna",
 }
 
 
