@@ -17,6 +17,7 @@ AUDIT_LABELS = {
     "answer.approve": "godkände svaret",
     "answer.return": "returnerade svaret",
     "answer.reopen": "öppnade svaret igen",
+    "answer.withdraw": "tog tillbaka svaret för att ändra det",
     "answer.reassign": "bytte granskare",
     "round.open": "öppnade omgången",
     "round.assignment_mode": "ändrade hur granskningen fördelas",

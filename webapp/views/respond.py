@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.forms.answers import ActivityForm, AnswerForm
+from webapp.forms.answers import ActivityForm, AnswerForm, WithdrawForm
 from webapp.forms.auth import EmptyForm
 from webapp.models import (ActivityLevel, ActivityReport, ActivityStatus, Answer, Question, Role,
                            Round, RoundStatus, SubGoal, Submission)
@@ -23,7 +23,8 @@ from webapp.services.access import submission_for
 from webapp.services.review import previous_approved
 from webapp.views.helpers import REFUSED, attempt
 from webapp.views.links import LINK_ROUND
-from webapp.workflows.review import InvalidTransition, ReviewState, contact_can_edit
+from webapp.workflows.review import (Actor, InvalidTransition, ReviewAction, ReviewState,
+                                     allowed_actions, contact_can_edit)
 
 bp = Blueprint("respond", __name__, url_prefix="/svar")
 SUBMISSION = "/omgang/<int:round_id>/organisation/<int:organisation_id>"
@@ -89,10 +90,15 @@ def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
         existing = answers.find_answer(submission, sub_goal.id)
     editable = (submission.round.status is RoundStatus.OPEN
                 and contact_can_edit(existing.state if existing else None))
+    withdraw_form = None
+    if (existing is not None and submission.round.status is RoundStatus.OPEN
+            and ReviewAction.WITHDRAW in allowed_actions(existing.state, Actor.CONTACT)):
+        withdraw_form = WithdrawForm(formdata=None, expected_version=str(existing.version))
     related = [r for r in activities.this_round(submission) if sub_goal in r.sub_goals]
     return render_template(
         "respond/answer.html", submission=submission, sub_goal=sub_goal, answer=existing,
         form=form, editable=editable, conflict=conflict, activities=related,
+        withdraw_form=withdraw_form,
         questions=questions or questionnaires.questions_for(submission.round, sub_goal),
         fields=fields,
         question_errors=errors or {}, unsaved=unsaved if not editable else None,
@@ -152,6 +158,28 @@ def answer(round_id: int, organisation_id: int, sub_goal_id: int):  # type: igno
         return redirect(url_for(".overview", round_id=round_id,
                                 organisation_id=organisation_id))
     flash("Utkastet är sparat.", "success")
+    return redirect(url_for(".answer", round_id=round_id, organisation_id=organisation_id,
+                            sub_goal_id=sub_goal_id))
+
+
+@bp.route(SUBMISSION + "/delmal/<int:sub_goal_id>/ta-tillbaka", methods=["POST"])
+@roles_required(Role.CONTACT)
+def withdraw(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ignore[no-untyped-def]
+    """Take a submitted answer back to a draft before any reviewer has acted on it."""
+    submission = _load(round_id, organisation_id)
+    sub_goal = _sub_goal(submission, sub_goal_id)
+    existing = answers.find_answer(submission, sub_goal.id)
+    if existing is None:
+        abort(404)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    expected = form.expected()
+    if expected is None:
+        flash("Formuläret var ofullständigt. Ladda om sidan och försök igen.", "error")
+    elif attempt(lambda: answers.withdraw(current_user, existing, expected)) is not REFUSED:
+        flash("Svaret är taget tillbaka och är ett utkast igen. Granskarna ser det inte förrän "
+              "du skickar in det på nytt.", "success")
     return redirect(url_for(".answer", round_id=round_id, organisation_id=organisation_id,
                             sub_goal_id=sub_goal_id))
 
