@@ -33,6 +33,7 @@ AUDIT_LABELS = {
     "person.anonymise": "anonymiserade en kontaktperson",
     "privacy.retention": "gallrade länkar och inloggningar",
     "user.disable": "inaktiverade ett konto",
+    "user.password_change": "bytte sitt lösenord",
     "user.enable": "aktiverade ett konto",
     "access.denied": "nekades åtkomst",
     "activity.save": "sparade en aktivitet",
