@@ -569,6 +569,15 @@ def test_contact_forms(sweep_app: Flask) -> None:
     sweep(sweep_app, browser.client, forms, "contact")
 
 
+def test_withdraw_form(sweep_app: Flask) -> None:
+    """Kumla's answer is submitted and not yet reviewed, so its page offers "Ta tillbaka"."""
+    browser = _signed_in(sweep_app, "kumla@example.se")
+    forms, pages = crawl(browser.client, ["/"])
+    forms = [f for f in forms if f.action.endswith("/ta-tillbaka")]
+    assert forms, f"no withdraw form on the {pages} pages crawled"
+    sweep(sweep_app, browser.client, forms, "contact (withdraw)")
+
+
 @pytest.mark.parametrize("role, email", [("reviewer", "granskare@example.se"),
                                          ("admin", "admin@example.se")])
 def test_staff_forms(sweep_app: Flask, role: str, email: str) -> None:
@@ -586,8 +595,9 @@ def test_staff_forms(sweep_app: Flask, role: str, email: str) -> None:
             start = [f"/admin/omgang/{upcoming.id}/formular/", "/"]
     browser = _signed_in(sweep_app, email)
     forms, pages = crawl(browser.client, start)
+    actions = {re.sub(r"\d+", "N", f.action) for f in forms}
+    assert "/konto/losenord" in {urlsplit(f.action).path for f in forms}, actions
     if role == "admin":
-        actions = {re.sub(r"\d+", "N", f.action) for f in forms}
         assert {"/admin/omgang/N/formular/delmal/N/ny", "/admin/omgang/N/formular/fraga/N",
                 "/admin/omgang/N/formular/fraga/N/ta-bort",
                 "/admin/omgang/N/formular/kopiera"} <= actions, actions
