@@ -5,6 +5,7 @@ from webapp.models.answers import Answer, AnswerState, Submission
 from webapp.models.audit import AuditEvent
 from webapp.models.mail import MailKind, MailState, OutboxMessage, PersonalLink
 from webapp.models.org import Organisation, OrganisationKind
+from webapp.models.people import AppSetting, SubGoalAssignment
 from webapp.models.plan import ActionPlan, ActivityArea, FocusArea, SubGoal
 from webapp.models.questionnaire import (STATUS_OPTIONS, Question, Questionnaire,
                                          QuestionType)
@@ -13,9 +14,11 @@ from webapp.models.reports import (ReportFile, ReportJob, ReportJobState, Report
                                    ReportTemplate)
 from webapp.models.rounds import (AssignmentMode, Round, RoundRecipient, RoundSection,
                                   RoundStatus, RoundSubGoal)
-from webapp.models.users import RecoveryCode, Role, User, UserSession, user_organisations
+from webapp.models.users import (AccountToken, RecoveryCode, Role, TokenPurpose, User,
+                                 UserSession, user_organisations)
 
 __all__ = [
+    "AccountToken", "AppSetting", "SubGoalAssignment", "TokenPurpose",
     "ActionPlan", "Activity", "ActivityArea", "Question", "Questionnaire", "QuestionType",
     "STATUS_OPTIONS", "ActivityLevel", "ActivityReport", "ActivityStatus", "Answer", "AssignmentMode", "AnswerRevision", "ReviewerAssignment", "AnswerState", "AuditEvent", "FocusArea", "MailKind", "MailState", "OutboxMessage", "PersonalLink", "Organisation",
     "OrganisationKind", "ReportFile", "ReportJob", "ReportJobState", "ReportPhase", "ReportTemplate", "RoundSection", "Role", "RecoveryCode", "Round",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -21,13 +21,17 @@ class MailKind(enum.StrEnum):
     NEW_LINK = "new_link"
     RECEIPT = "receipt"
     ALL_APPROVED = "all_approved"
+    # Staff accounts, not tied to a round: the row's round_id is NULL.
+    ACCOUNT_INVITE = "account_invite"
+    PASSWORD_RESET = "password_reset"
 
     @property
     def label(self) -> str:
         return {"invitation": "Inbjudan", "reminder": "Påminnelse",
                 "returned": "Returnerat svar", "digest": "Sammanfattning till granskare",
                 "new_link": "Ny länk", "receipt": "Kvitto",
-                "all_approved": "Alla svar godkända"}[self.value]
+                "all_approved": "Alla svar godkända",
+                "account_invite": "Nytt konto", "password_reset": "Nytt lösenord"}[self.value]
 
 
 class MailState(enum.StrEnum):
@@ -44,13 +48,20 @@ class MailState(enum.StrEnum):
 
 class OutboxMessage(db.Model):
     """One mail to one person. Unique per (round, person, kind, step): a duplicated beat, a
-    retried task or a restarted worker can never make a second row, so never a second mail."""
+    retried task or a restarted worker can never make a second row, so never a second mail.
+    Account mails have no round; their step names the occasion, so they stay one per step."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (UniqueConstraint("round_id", "user_id", "kind", "step"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id", "kind", "step"),
+        # NULLs are distinct in a unique constraint, so account mails get their own index.
+        Index("uq_outbox_message_account_mail", "user_id", "kind", "step", unique=True,
+              postgresql_where=text("round_id IS NULL"), sqlite_where=text("round_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"),
+                                                 index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
                                          index=True)
     kind: Mapped[MailKind] = mapped_column(
@@ -65,7 +76,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
 
-    round: Mapped[Round] = relationship()
+    round: Mapped[Round | None] = relationship()
     user: Mapped[User] = relationship()
 
 

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models._types import str_enum
+
+if TYPE_CHECKING:
+    from webapp.models.users import User
 
 
 class OrganisationKind(enum.StrEnum):
@@ -30,8 +34,12 @@ class Organisation(db.Model):
     # The district a municipality belongs to; configuration data, since regions reorganise.
     district_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # The huvudkontakt: the one contact who delegates sub-goals and invites colleagues.
+    main_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
 
     district: Mapped[Organisation | None] = relationship(remote_side=[id])
+    main_contact: Mapped[User | None] = relationship(foreign_keys=[main_contact_id])
 
     @property
     def kind_label(self) -> str:

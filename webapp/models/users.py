@@ -4,7 +4,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -48,6 +48,7 @@ class User(UserMixin, db.Model):
         str_enum(Role)
     )
     phone: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str | None] = mapped_column(String(200))  # e.g. "folkhälsostrateg"
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Second factor for staff (TOTP, RFC 6238); the last accepted time step stops a replay.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
@@ -56,10 +57,17 @@ class User(UserMixin, db.Model):
     # Set when a contact who left is anonymised (their answers stay, as public records).
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A colleague invited by a main contact while the unit requires approval: no mail, no
+    # way in, until the unit approves.
+    pending_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
 
     organisations: Mapped[list[Organisation]] = relationship(
         secondary=user_organisations, order_by="Organisation.name"
     )
+    invited_by: Mapped[User | None] = relationship(remote_side=[id],
+                                                    foreign_keys=[invited_by_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -96,3 +104,28 @@ class UserSession(db.Model):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class TokenPurpose(enum.StrEnum):
+    INVITE = "invite"  # a new staff member chooses a first password
+    PASSWORD_RESET = "password_reset"  # "Glömt lösenordet?"
+
+
+class AccountToken(db.Model):
+    """A one-time link for a staff account: random, only its sha256 stored, expires, single
+    use (claimed with a conditional UPDATE … WHERE used_at IS NULL AND expires_at > now)."""
+
+    __tablename__ = "account_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

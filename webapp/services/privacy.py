@@ -124,7 +124,7 @@ def person_data(user: User) -> dict[str, Any]:
             for link in links
         ],
         "mail": [
-            {"kind": m.kind.value, "kind_label": m.kind.label, "round": m.round.name,
+            {"kind": m.kind.value, "kind_label": m.kind.label, "round": m.round.name if m.round else None,
              "state": m.state.value, "state_label": m.state.label,
              "created_at": m.created_at, "sent_at": m.sent_at}
             for m in messages
