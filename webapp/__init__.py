@@ -83,11 +83,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import (account, admin, auth, links, main, plan, plan_file, privacy,
-                              questionnaire, reports, respond, review)
+    from webapp.views import (account, admin, auth, colleagues, links, main, plan, plan_file,
+                              privacy, questionnaire, reports, respond, review)
 
     for module in (auth, links, main, privacy, respond, review, admin, questionnaire, reports,
-                   plan_file, plan, account):
+                   plan_file, plan, account, colleagues):
         app.register_blueprint(module.bp)
 
 
