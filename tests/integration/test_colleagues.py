@@ -112,7 +112,8 @@ def test_a_main_contact_delegates_and_the_colleague_answers_through_their_own_li
         assert [o.name for o in kim.organisations] == ["Kumla"]
         assert kim.invited_by.email == "kumla@example.se" and kim.title == "Folkhälsostrateg"
     [event] = _audit(demo, "colleague.invite")
-    assert event.round_id == _round(demo).id and "Kim Kollega" in event.comment
+    assert event.round_id == _round(demo).id and event.entity_id == kim.id
+    assert event.comment == "Kumla"  # no name or address: audit text is never anonymised
     # The unit sees it in the round's log.
     staff = Browser(demo.test_client())
     staff.login("granskare@example.se")
@@ -124,7 +125,8 @@ def test_a_main_contact_delegates_and_the_colleague_answers_through_their_own_li
     assert f"{d2_title}" in overview and "Kim Kollega" in overview
     assert "Karin Kumla (huvudkontakt)" in overview  # the sub-goals nobody else has
     [event] = _audit(demo, "subgoal.assign")
-    assert event.entity_id == d2 and "Kim Kollega" in event.comment
+    assert event.entity_id == d2 and event.comment.endswith("– ny ansvarig")
+    assert "Kim" not in event.comment
 
     colleague = follow_link(demo, personal_link(demo, KIM[1]))
     assert colleague.url == base
@@ -220,7 +222,7 @@ def test_with_approval_on_the_colleague_waits_for_the_unit(demo: Flask) -> None:
     admin.get("/admin/personer/kollegor/")
     response = admin.submit({"need_approval": "y"}, action="/admin/personer/kollegor/installning")
     assert "Nya kollegor väntar nu på ert godkännande" in text_of(response)
-    assert _audit(demo, "setting.colleague_approval")[0].to_state == "on"
+    assert _audit(demo, "setting.colleague_approval")[0].comment == "godkännande krävs"
 
     main = Browser(demo.test_client())
     main.login("kumla@example.se")
@@ -280,3 +282,27 @@ def test_reminders_go_to_the_responsible_colleague_and_the_main_contact(demo: Fl
     # Organisations where nobody has delegated keep hearing as before.
     assert {"hallsberg@example.se", "askersund@example.se"} <= set(reminded)
     assert len(reminded) == len(set(reminded))
+
+
+def test_the_register_extract_and_anonymisation_cover_responsibilities(demo: Flask) -> None:
+    from webapp.services import privacy
+
+    make_main_contact(demo, "Kumla", "kumla@example.se")
+    base = _base(demo, "Kumla")
+    main = Browser(demo.test_client())
+    main.login("kumla@example.se")
+    invite(main, base, *KIM)
+    (_, _), (d2, d2_title), *_ = _sub_goals(demo, "Kumla")
+    assign(main, base, {d2: "Kim Kollega"})
+    with demo.app_context():
+        kim = db.session.scalar(select(User).where(User.email == KIM[1].lower()))
+        admin = db.session.scalar(select(User).where(User.email == "admin@example.se"))
+        extract = privacy.person_data(kim)
+        assert [(r["organisation"], r["sub_goal"]) for r in extract["responsible_for"]] == [
+            ("Kumla", d2_title)]
+        privacy.anonymise(admin, kim)
+        db.session.commit()
+    overview = text_of(main.get(base))
+    assert "Kim Kollega" not in overview and "Anonymiserad" not in overview
+    with demo.app_context():
+        assert db.session.scalar(select(func.count(SubGoalAssignment.id))) == 0

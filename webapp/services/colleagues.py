@@ -70,7 +70,7 @@ def set_invites_need_approval(actor: User, on: bool) -> None:
         db.session.add(setting)
     setting.value = "1" if on else "0"
     audit.record(actor, "setting.colleague_approval", "app_setting", None,
-                 to_state="on" if on else "off")
+                 comment="godkännande krävs" if on else "inget godkännande krävs")
     db.session.flush()
 
 
@@ -127,8 +127,8 @@ def invite(actor: User, organisation: Organisation, name: str, email: str,
     rounds = _open_rounds_for(organisation)
     audit.record(actor, "colleague.invite", "user", colleague.id,
                  round_id=rounds[0].id if rounds else None,
-                 to_state="pending" if pending else None,
-                 comment=f"{name} <{email}>, {organisation.name}")
+                 # Who it is lives in the user row (anonymisation reaches it), not here.
+                 comment=organisation.name + (", väntar på godkännande" if pending else ""))
     mail_ids = [] if pending else _invite_to_open_rounds(colleague, organisation)
     db.session.flush()
     return Invited(colleague, mail_ids)
@@ -161,7 +161,7 @@ def _pending_colleague(actor: User, user_id: int) -> User:
 def approve(actor: User, user_id: int) -> Invited:
     user = _pending_colleague(actor, user_id)
     user.pending_approval = False
-    audit.record(actor, "colleague.approve", "user", user.id, comment=user.name)
+    audit.record(actor, "colleague.approve", "user", user.id)
     mail_ids = [i for organisation in user.organisations
                 for i in _invite_to_open_rounds(user, organisation)]
     db.session.flush()
@@ -170,10 +170,10 @@ def approve(actor: User, user_id: int) -> Invited:
 
 def refuse(actor: User, user_id: int) -> str:
     """An invited colleague the unit does not want: the row goes (they never signed in and
-    nothing points at them); the log keeps that it happened, without their address."""
+    nothing points at them); the log keeps that it happened, without their name."""
     user = _pending_colleague(actor, user_id)
     name = user.name
-    audit.record(actor, "colleague.refuse", "user", user.id, comment=name)
+    audit.record(actor, "colleague.refuse", "user", user.id)
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.user_id == user.id))
     db.session.delete(user)
     db.session.flush()
@@ -189,7 +189,7 @@ def assign(actor: User, organisation: Organisation, rnd: Round,
     outside the organisation is refused, and nothing is written."""
     _require_main_contact(actor, organisation)
     offered = {sg.id: sg for sg in rnd.sub_goals_for(organisation)}
-    people = {u.id: u for u in colleagues(organisation)}
+    people = {u.id for u in colleagues(organisation)}
     for sub_goal_id, user_id in choices.items():
         if sub_goal_id not in offered:
             raise ServiceError("Ett av delmålen finns inte i omgången.")
@@ -212,8 +212,9 @@ def assign(actor: User, organisation: Organisation, rnd: Round,
                                              assigned_by_id=actor.id))
         else:
             row.user_id, row.assigned_by_id = user_id, actor.id
+        # No names in the comment: audit text is never anonymised, user rows are.
         audit.record(actor, "subgoal.assign", "sub_goal", sub_goal_id, round_id=rnd.id,
-                     comment=f"{organisation.name}: {offered[sub_goal_id].title} → "
-                             f"{people[user_id].name if user_id else 'ingen ansvarig'}")
+                     comment=f"{organisation.name}: {offered[sub_goal_id].title}"
+                             + (" – ny ansvarig" if user_id else " – ingen ansvarig"))
     db.session.flush()
     return changed

@@ -96,6 +96,13 @@ def person_data(user: User) -> dict[str, Any]:
                 "sub_goal": answer.sub_goal.title}
 
     edited_answers = list(edited)
+    from webapp.models import SubGoalAssignment
+
+    responsible_for = db.session.scalars(
+        select(SubGoalAssignment).where(SubGoalAssignment.user_id == user.id)
+        .options(selectinload(SubGoalAssignment.organisation),
+                 selectinload(SubGoalAssignment.sub_goal))
+        .order_by(SubGoalAssignment.id))
     return {
         "profile": {
             "id": user.id,
@@ -142,6 +149,12 @@ def person_data(user: User) -> dict[str, Any]:
              "updated_at": a.updated_at}
             for a in edited_answers if a.updated_by_id == user.id
         ],
+        # "Ansvarig för delmålet", as a main contact made them.
+        "responsible_for": [
+            {"organisation": a.organisation.name, "sub_goal": a.sub_goal.title,
+             "since": a.created_at}
+            for a in responsible_for
+        ],
         "reviews": [
             {**where(a), "state": a.state.value, "state_label": a.state.label,
              "reviewed_at": a.reviewed_at, "review_comment": a.review_comment}
@@ -177,6 +190,10 @@ def anonymise(actor: User, user: User) -> None:
     user.active = False
     user.anonymised_at = now
     user.organisations = []
+    from webapp.models import SubGoalAssignment
+
+    # Someone who left answers no sub-goal: the main contact takes those back.
+    db.session.execute(delete(SubGoalAssignment).where(SubGoalAssignment.user_id == user.id))
     links = db.session.execute(delete(PersonalLink).where(PersonalLink.user_id == user.id))
     sessions = db.session.execute(
         update(UserSession).where(UserSession.user_id == user.id,
