@@ -110,3 +110,28 @@ def test_colleague_approval_page(page: Page, browser, live_server: str) -> None:
     page.get_by_label(re.compile("Enheten godkänner varje kollega")).uncheck()
     page.get_by_role("button", name="Spara inställningen").click()
     assert_accessible(page)
+
+
+def test_the_delegation_steps_for_the_end_to_end_test(page: Page, browser, live_server: str) -> None:  # noqa: ANN001
+    """The helpers in people_steps, as the empty-database end-to-end test uses them (here the
+    link comes from `flask issue-link` instead of the mail, since no worker runs)."""
+    from tests.e2e.conftest import flask_command
+    from tests.e2e.people_steps import answer_through_link, delegate_sub_goal
+
+    _make_main_contact("Askersund", "askersund@example.se")
+    login(page, "askersund@example.se")
+    page.goto("/svar/")
+    page.locator(".cards a").first.click()
+    title = page.locator("table tbody th a").nth(2).inner_text()
+    delegate_sub_goal(page, "Alva Kollega", "alva@askersund.example.se", title)
+    url = flask_command("issue-link", "1", "alva@askersund.example.se").strip()
+    colleague = browser.new_context(base_url=live_server, locale="sv-SE")
+    try:
+        other = colleague.new_page()
+        answer_through_link(other, "/lank/" + url.rsplit("/", 1)[1], title,
+                            {"Vad har ni gjort inom delmålet under året?":
+                             "Alva har samordnat arbetet med föreningarna."})
+        expect(other.get_by_role("button", name="Logga ut")).to_be_visible()
+        assert "Alva Kollega" in other.locator(".who").inner_text()
+    finally:
+        colleague.close()
