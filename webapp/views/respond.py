@@ -11,13 +11,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp import clock
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.forms.answers import ActivityForm, AnswerForm, WithdrawForm
 from webapp.forms.auth import EmptyForm
 from webapp.models import (ActivityLevel, ActivityReport, ActivityStatus, Answer, Question, Role,
                            Round, RoundStatus, SubGoal, Submission)
-from webapp.security import roles_required
 from webapp.forms.colleagues import InviteColleagueForm, assignments_form
+from webapp.security import roles_required
 from webapp.services import (NotFound, ServiceError, StaleState, activities, answers,
                              colleagues, questionnaires)
 from webapp.services.access import submission_for
@@ -391,6 +391,9 @@ def colleague_list(round_id: int, organisation_id: int):  # type: ignore[no-unty
 
 @bp.route(SUBMISSION + "/kollegor/bjud-in", methods=["POST"])
 @roles_required(Role.CONTACT)
+# Each invitation mails someone: a main contact's session cannot be used to mail the world.
+@limiter.limit("20 per hour", methods=["POST"],
+               key_func=lambda: f"invite:{getattr(current_user, 'id', None)}")
 def invite_colleague(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
     submission = _load(round_id, organisation_id)
     if not colleagues.is_main_contact(current_user, submission.organisation):
