@@ -10,6 +10,7 @@ import re
 from flask import Flask
 from sqlalchemy import func, select
 
+from tests.delegation import answer_through_link, delegate_sub_goal
 from tests.web import Browser, csrf_token, text_of
 from webapp.extensions import db
 from webapp.models import (Answer, AuditEvent, MailKind, Organisation, OutboxMessage, Round,
@@ -128,11 +129,9 @@ def test_a_main_contact_delegates_and_the_colleague_answers_through_their_own_li
     assert event.entity_id == d2 and event.comment.endswith("– ny ansvarig")
     assert "Kim" not in event.comment
 
-    colleague = follow_link(demo, personal_link(demo, KIM[1]))
+    colleague = answer_through_link(Browser(demo.test_client()), personal_link(demo, KIM[1]),
+                                    d2_title, {"text": "Kim skriver om delmål två."})
     assert colleague.url == base
-    colleague.get(f"{base}/delmal/{d2}")
-    colleague.submit({"text": "Kim skriver om delmål två.", "submit": "Spara och skicka in"},
-                     action=f"{base}/delmal/{d2}")
     with demo.app_context():
         answer = db.session.scalar(select(Answer).join(Submission).where(
             Submission.organisation_id == _org(demo, "Kumla"), Answer.sub_goal_id == d2))
@@ -306,3 +305,24 @@ def test_the_register_extract_and_anonymisation_cover_responsibilities(demo: Fla
     assert "Kim Kollega" not in overview and "Anonymiserad" not in overview
     with demo.app_context():
         assert db.session.scalar(select(func.count(SubGoalAssignment.id))) == 0
+
+
+def test_the_delegation_steps_for_the_end_to_end_test(demo: Flask) -> None:
+    """tests.delegation as the empty-database test uses it: a colleague the unit already
+    added (here: invited first), made responsible, answering through their own link."""
+    make_main_contact(demo, "Hallsberg", "hallsberg@example.se")
+    main = Browser(demo.test_client())
+    main.login("hallsberg@example.se")
+    overview = main.links(r"/svar/omgang/\d+/organisation/\d+")[0]
+    *_, (last, title) = _sub_goals(demo, "Hallsberg")
+    delegate_sub_goal(main, overview, title, "Hedda Hallsberg",
+                      invite_email="hedda@hallsberg.example.se")
+    answer_through_link(Browser(demo.test_client()),
+                        personal_link(demo, "hedda@hallsberg.example.se"), title,
+                        {"text": "Hedda svarar."})
+    with demo.app_context():
+        answer = db.session.scalar(select(Answer).join(Submission).where(
+            Submission.organisation_id == _org(demo, "Hallsberg"), Answer.sub_goal_id == last))
+        assert answer.state.value == "submitted"
+        assert answer.updated_by_id == db.session.scalar(
+            select(User.id).where(User.email == "hedda@hallsberg.example.se"))
