@@ -46,11 +46,12 @@ def colleagues(organisation: Organisation, *, include_pending: bool = False) -> 
 
 
 def responsible_by_sub_goal(organisation_id: int) -> dict[int, User]:
-    """sub-goal id -> the colleague answering it for the organisation (kept across rounds)."""
+    """sub-goal id -> the colleague answering it for the organisation (kept across rounds).
+    Someone deactivated since answers nothing: the main contact has those sub-goals again."""
     rows = db.session.execute(
         select(SubGoalAssignment.sub_goal_id, User)
         .join(User, User.id == SubGoalAssignment.user_id)
-        .where(SubGoalAssignment.organisation_id == organisation_id))
+        .where(SubGoalAssignment.organisation_id == organisation_id, User.active.is_(True)))
     return {sub_goal_id: user for sub_goal_id, user in rows}
 
 
