@@ -83,11 +83,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import (admin, auth, contact_import, links, main, people, plan,
-                              plan_file, privacy, questionnaire, reports, respond, review)
+    from webapp.views import (account, admin, auth, colleagues, contact_import, links, main,
+                              people, plan, plan_file, privacy, questionnaire, reports, respond,
+                              review)
 
     for module in (auth, links, main, privacy, respond, review, admin, questionnaire, reports,
-                   plan_file, plan, people, contact_import):
+                   plan_file, plan, people, contact_import, account, colleagues):
         app.register_blueprint(module.bp)
 
 

@@ -569,6 +569,59 @@ def test_contact_forms(sweep_app: Flask) -> None:
     sweep(sweep_app, browser.client, forms, "contact")
 
 
+def test_main_contact_forms(sweep_app: Flask) -> None:
+    """Kumla's contact as its main contact, with a colleague invited: the invite form and the
+    sub-goal responsibility form."""
+    from webapp.models import Organisation, User
+
+    with sweep_app.app_context():
+        kumla = db.session.scalar(select(Organisation).where(Organisation.name == "Kumla"))
+        kumla.main_contact_id = db.session.scalar(
+            select(User.id).where(User.email == "kumla@example.se"))
+        db.session.commit()
+    browser = _signed_in(sweep_app, "kumla@example.se")
+    overview = browser.links(r"/svar/omgang/\d+/organisation/\d+")[0]
+    browser.get(overview + "/kollegor")
+    browser.submit({"name": "Kim Kollega", "email": "kim@kumla.example.se", "title": ""},
+                   action=overview + "/kollegor/bjud-in")
+    assert "Kim Kollega är inbjuden" in text_of(browser.page)
+    forms, pages = crawl(browser.client, [overview + "/kollegor"])
+    forms = [f for f in forms if "/kollegor/" in f.action]
+    assert {re.sub(r"\d+", "N", f.action) for f in forms} == {
+        "/svar/omgang/N/organisation/N/kollegor/bjud-in",
+        "/svar/omgang/N/organisation/N/kollegor/ansvar"}
+    sweep(sweep_app, browser.client, forms, "main contact")
+
+
+def test_colleague_approval_forms(sweep_app: Flask) -> None:
+    """The unit's approval page with one colleague waiting (approve, refuse, the setting)."""
+    from webapp.models import AppSetting, Organisation, Role, User
+    from webapp.models.people import COLLEAGUE_INVITES_NEED_APPROVAL
+
+    with sweep_app.app_context():
+        kumla = db.session.scalar(select(Organisation).where(Organisation.name == "Kumla"))
+        db.session.merge(AppSetting(key=COLLEAGUE_INVITES_NEED_APPROVAL, value="1"))
+        db.session.add(User(email="vanta@kumla.example.se", name="Vera Väntar",
+                            role=Role.CONTACT, pending_approval=True, organisations=[kumla]))
+        db.session.commit()
+    browser = _signed_in(sweep_app, "admin@example.se")
+    forms, _ = crawl(browser.client, ["/admin/personer/kollegor/"])
+    forms = [f for f in forms if f.action.startswith("/admin/personer/kollegor/")]
+    assert {re.sub(r"\d+", "N", f.action) for f in forms} == {
+        "/admin/personer/kollegor/installning", "/admin/personer/kollegor/N/godkann",
+        "/admin/personer/kollegor/N/avsla"}
+    sweep(sweep_app, browser.client, forms, "colleague approval")
+
+
+def test_withdraw_form(sweep_app: Flask) -> None:
+    """Kumla's answer is submitted and not yet reviewed, so its page offers "Ta tillbaka"."""
+    browser = _signed_in(sweep_app, "kumla@example.se")
+    forms, pages = crawl(browser.client, ["/"])
+    forms = [f for f in forms if f.action.endswith("/ta-tillbaka")]
+    assert forms, f"no withdraw form on the {pages} pages crawled"
+    sweep(sweep_app, browser.client, forms, "contact (withdraw)")
+
+
 @pytest.mark.parametrize("role, email", [("reviewer", "granskare@example.se"),
                                          ("admin", "admin@example.se")])
 def test_staff_forms(sweep_app: Flask, role: str, email: str) -> None:
@@ -586,8 +639,9 @@ def test_staff_forms(sweep_app: Flask, role: str, email: str) -> None:
             start = [f"/admin/omgang/{upcoming.id}/formular/", "/"]
     browser = _signed_in(sweep_app, email)
     forms, pages = crawl(browser.client, start)
+    actions = {re.sub(r"\d+", "N", f.action) for f in forms}
+    assert "/konto/losenord" in {urlsplit(f.action).path for f in forms}, actions
     if role == "admin":
-        actions = {re.sub(r"\d+", "N", f.action) for f in forms}
         assert {"/admin/omgang/N/formular/delmal/N/ny", "/admin/omgang/N/formular/fraga/N",
                 "/admin/omgang/N/formular/fraga/N/ta-bort",
                 "/admin/omgang/N/formular/kopiera"} <= actions, actions

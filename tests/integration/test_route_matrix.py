@@ -134,3 +134,62 @@ def test_no_get_changes_anything(demo: Flask) -> None:
         if "GET" in rule.methods and rule.endpoint not in ("auth.login",):
             b.client.get(_url(demo, rule))
     assert _state(demo) == before
+
+
+def test_the_reader_reads_what_the_readme_promises(demo: Flask) -> None:
+    """Läsbehörighet: the review overview, answers, the log and reports, by GET, for real:
+    a page, not a 403 or a 404 behind the allowed route. POST stays refused (above)."""
+    b = Browser(demo.test_client())
+    b.login(ROLE_LOGINS[Role.READER])
+    with demo.app_context():
+        answer_id = db.session.scalar(select(Answer.id).where(Answer.state != "draft")
+                                      .order_by(Answer.id))
+        round_id = db.session.scalar(select(Round.id).order_by(Round.id))
+    before = _state(demo)
+    reader_routes = [r for r in _rules(demo) if "GET" in r.methods
+                     and _allowed(_rule_access(demo, r), Role.READER, "GET")
+                     and _rule_access(demo, r) not in ("public", "signed_in")]
+    reached = set()
+    for rule in reader_routes:
+        response = b.client.get(_url(demo, rule))
+        if rule.endpoint.startswith("reports."):
+            # No report is built in the demo: the job is missing, not forbidden.
+            assert response.status_code == 404, (rule.rule, response.status_code)
+            continue
+        assert response.status_code == 200, (rule.rule, response.status_code)
+        reached.add(rule.endpoint)
+    assert {"review.rounds", "review.round_overview", "review.answer", "review.audit_log",
+            "review.audit_log_csv", "admin.export_answers"} <= reached
+    # What the pages show the reader: everything to read, nothing to press.
+    page = b.get(f"/granskning/omgang/{round_id}")
+    assert "Godkänn markerade" not in page.text and 'name="selected"' not in page.text
+    page = b.get(f"/granskning/svar/{answer_id}")
+    assert "Du har läsbehörighet" in page.text
+    assert "<form" not in page.text.split("<main", 1)[1]
+    assert _state(demo) == before
+
+
+def test_the_reader_finds_and_downloads_a_built_report(demo: Flask) -> None:
+    """A finished report (stored as the worker stores one) is offered on the review page."""
+    import hashlib
+
+    from webapp.models import ReportFile, ReportJobState
+    from webapp.models._types import utcnow
+
+    content = b"PK\x03\x04 a stored report"
+    with demo.app_context():
+        job = ReportJob(round_id=db.session.scalar(select(Round.id).order_by(Round.id)),
+                        state=ReportJobState.DONE, finished_at=utcnow())
+        db.session.add(job)
+        db.session.flush()
+        db.session.add(ReportFile(job_id=job.id, filename="uppfoljning.docx", size=len(content),
+                                  sha256=hashlib.sha256(content).hexdigest(), content=content))
+        db.session.commit()
+        job_id = job.id
+    b = Browser(demo.test_client())
+    b.login(ROLE_LOGINS[Role.READER])
+    b.get("/granskning/")
+    assert b.links(f"/rapporter/{job_id}/ladda-ner") == [f"/rapporter/{job_id}/ladda-ner"]
+    response = b.client.get(f"/rapporter/{job_id}/ladda-ner")
+    assert response.status_code == 200 and response.data == content
+    assert b.client.get(f"/rapporter/{job_id}").status_code == 200

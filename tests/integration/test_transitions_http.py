@@ -95,3 +95,82 @@ def test_submitted_answer_is_locked_for_the_contact(browser: Browser, demo) -> N
 def _org_id(app, name: str) -> int:
     with app.app_context():
         return db.session.scalar(select(Organisation.id).where(Organisation.name == name))
+
+
+# ------------------------------------------------------------------- withdraw (contact)
+
+def _sub_goal_url(app, municipality: str, answer: Answer) -> str:
+    return (f"/svar/omgang/{_round_id(app, answer)}/organisation/"
+            f"{_org_id(app, municipality)}/delmal/{answer.sub_goal_id}")
+
+
+def _round_id(app, answer: Answer) -> int:
+    with app.app_context():
+        return db.session.get(Submission, answer.submission_id).round_id
+
+
+def test_a_contact_withdraws_a_submitted_answer_and_it_is_audited(browser: Browser, demo) -> None:
+    submitted = _answer(demo, "Kumla")
+    assert submitted.state.value == "submitted"
+    browser.login("kumla@example.se")
+    page = browser.get(_sub_goal_url(demo, "Kumla", submitted))
+    assert "Ingen granskare har godkänt eller returnerat svaret ännu" in text_of(page)
+    response = browser.submit({}, action=browser.url + "/ta-tillbaka")
+    assert "Svaret är taget tillbaka och är ett utkast igen." in text_of(response)
+    assert "Spara utkast" in response.text  # the form is editable again
+    now = _answer(demo, "Kumla")
+    assert now.state.value == "draft" and now.submitted_at is None
+    assert now.text == submitted.text  # nothing written is lost
+    with demo.app_context():
+        event = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.entity_type == "answer", AuditEvent.entity_id == submitted.id)
+            .order_by(AuditEvent.id.desc())).first()
+        assert (event.action, event.from_state, event.to_state) == (
+            "answer.withdraw", "submitted", "draft")
+        assert event.actor.email == "kumla@example.se"
+    # The reviewer no longer has it to approve.
+    browser.login("granskare@example.se")
+    browser.get(f"/granskning/svar/{submitted.id}")
+    assert "Godkänn" not in text_of(browser.page)
+
+
+def test_withdrawing_after_the_reviewer_approved_is_refused(demo) -> None:
+    contact, reviewer = Browser(demo.test_client()), Browser(demo.test_client())
+    submitted = _answer(demo, "Kumla")
+    contact.login("kumla@example.se")
+    contact.get(_sub_goal_url(demo, "Kumla", submitted))  # the button is on screen
+    reviewer.login("granskare@example.se")
+    reviewer.get(f"/granskning/svar/{submitted.id}")
+    reviewer.submit({"approve": "Godkänn"}, action=reviewer.url)
+    before = _audit_count(demo)
+    response = contact.submit({}, action=contact.url + "/ta-tillbaka")
+    assert "Svaret har ändrats sedan du öppnade sidan" in text_of(response)
+    assert "Ta tillbaka svaret" not in text_of(response)
+    assert _answer(demo, "Kumla").state.value == "approved"
+    assert _audit_count(demo) == before
+
+
+def test_withdrawing_an_approved_answer_is_refused_in_swedish(browser: Browser, demo) -> None:
+    approved = _answer(demo, "Örebro")
+    assert approved.state.value == "approved"
+    browser.login("orebro@example.se")
+    page = browser.get(_sub_goal_url(demo, "Örebro", approved))
+    assert "Ta tillbaka svaret" not in text_of(page)
+    response = browser.client.post(_sub_goal_url(demo, "Örebro", approved) + "/ta-tillbaka",
+                                   data={"csrf_token": csrf_token(page),
+                                         "expected_version": str(approved.version)},
+                                   follow_redirects=True)
+    assert "Det går inte att ta tillbaka ett svar som redan är godkänt." in text_of(response)
+    assert _answer(demo, "Örebro").state.value == "approved"
+
+
+def test_a_contact_cannot_withdraw_another_organisations_answer(browser: Browser, demo) -> None:
+    kumla = _answer(demo, "Kumla")
+    browser.login("hallsberg@example.se")
+    page = browser.get("/svar/")
+    # Kumla's URL, posted by Hallsberg's contact: not found, and nothing changes.
+    response = browser.client.post(_sub_goal_url(demo, "Kumla", kumla) + "/ta-tillbaka",
+                                   data={"csrf_token": csrf_token(page),
+                                         "expected_version": str(kumla.version)})
+    assert response.status_code == 404
+    assert _answer(demo, "Kumla").state.value == "submitted"

@@ -26,9 +26,12 @@ EXPECTED = {  # written out from the business rules, not read from the workflow 
     (ReviewState.SUBMITTED, ReviewAction.RETURN, Role.REVIEWER): ReviewState.RETURNED,
     (ReviewState.SUBMITTED, ReviewAction.RETURN, Role.ADMIN): ReviewState.RETURNED,
     (ReviewState.APPROVED, ReviewAction.REOPEN, Role.ADMIN): ReviewState.RETURNED,
+    # Before any reviewer has acted, the contact may take a submitted answer back.
+    (ReviewState.SUBMITTED, ReviewAction.WITHDRAW, Role.CONTACT): ReviewState.DRAFT,
 }
 # Editing a draft is not a review step: it is saved, not audited.
-AUDITED = {ReviewAction.SUBMIT, ReviewAction.APPROVE, ReviewAction.RETURN, ReviewAction.REOPEN}
+AUDITED = {ReviewAction.SUBMIT, ReviewAction.APPROVE, ReviewAction.RETURN, ReviewAction.REOPEN,
+           ReviewAction.WITHDRAW}
 
 
 @pytest.fixture()
@@ -77,6 +80,8 @@ def _fire(action: ReviewAction, actor: User, answer: Answer) -> None:
         answers.save_draft(actor, answer.submission, answer.sub_goal, "Ny text", answer.version)
     elif action is ReviewAction.SUBMIT:
         answers.submit(actor, answer, answer.version)
+    elif action is ReviewAction.WITHDRAW:
+        answers.withdraw(actor, answer, answer.version)
     else:
         review.act(actor, answer, action, expected_state=answer.state,
                    expected_version=answer.version, comment="Skäl")

@@ -8,6 +8,7 @@ The expectations below are an independent table of the rules, not read from
 * a reviewer or an admin may APPROVE a submitted answer (-> approved) or RETURN it
   (-> returned, needs a non-blank comment);
 * only an admin may REOPEN an approved answer (-> returned, needs a comment);
+* a contact may WITHDRAW a submitted answer no reviewer has acted on (-> draft, no comment);
 * everything else is refused, with a Swedish message for the user.
 """
 from __future__ import annotations
@@ -31,9 +32,9 @@ from webapp.workflows.review import (
 
 DRAFT, SUBMITTED, RETURNED, APPROVED = (
     ReviewState.DRAFT, ReviewState.SUBMITTED, ReviewState.RETURNED, ReviewState.APPROVED)
-EDIT, SUBMIT, APPROVE, RETURN, REOPEN = (
+EDIT, SUBMIT, APPROVE, RETURN, REOPEN, WITHDRAW = (
     ReviewAction.EDIT, ReviewAction.SUBMIT, ReviewAction.APPROVE, ReviewAction.RETURN,
-    ReviewAction.REOPEN)
+    ReviewAction.REOPEN, ReviewAction.WITHDRAW)
 CONTACT, REVIEWER, ADMIN = Actor.CONTACT, Actor.REVIEWER, Actor.ADMIN
 
 # (state, action, actor) -> resulting state. Every combination not listed is refused.
@@ -47,13 +48,14 @@ ALLOWED: dict[tuple[ReviewState, ReviewAction, Actor], ReviewState] = {
     (SUBMITTED, RETURN, REVIEWER): RETURNED,
     (SUBMITTED, RETURN, ADMIN): RETURNED,
     (APPROVED, REOPEN, ADMIN): RETURNED,
+    (SUBMITTED, WITHDRAW, CONTACT): DRAFT,
 }
 
 NEEDS_COMMENT = {RETURN, REOPEN}
 A_COMMENT = "Siffrorna för 2023 saknas, komplettera gärna."
 
 ALL_CASES = list(itertools.product(ReviewState, ReviewAction, Actor))
-assert len(ALL_CASES) == 4 * 5 * 3
+assert len(ALL_CASES) == 4 * 6 * 3
 
 
 def _case_id(state: ReviewState, action: ReviewAction, actor: Actor) -> str:
@@ -201,7 +203,19 @@ def test_allowed_actions_spot_checks() -> None:
     assert set(allowed_actions(SUBMITTED, REVIEWER)) == {APPROVE, RETURN}
     assert set(allowed_actions(APPROVED, ADMIN)) == {REOPEN}
     assert allowed_actions(APPROVED, REVIEWER) == []
-    assert allowed_actions(SUBMITTED, CONTACT) == []
+    assert allowed_actions(SUBMITTED, CONTACT) == [WITHDRAW]
+    assert allowed_actions(APPROVED, CONTACT) == []
+    assert allowed_actions(RETURNED, CONTACT) == [EDIT, SUBMIT]
+
+
+def test_withdrawing_is_refused_once_a_reviewer_has_acted() -> None:
+    for state, word in ((APPROVED, "godkänt"), (RETURNED, "returnerat"), (DRAFT, "utkast")):
+        with pytest.raises(InvalidTransition) as excinfo:
+            apply(state, WITHDRAW, CONTACT)
+        assert "Det går inte att ta tillbaka ett svar som" in excinfo.value.message
+        assert word in excinfo.value.message
+    with pytest.raises(InvalidTransition, match="behörighet att ta tillbaka"):
+        apply(SUBMITTED, WITHDRAW, REVIEWER)
 
 
 # -------------------------------------------------------------------- contact_can_edit()

@@ -22,6 +22,17 @@ class AnswerForm(FlaskForm):
         return int(value) if value.isascii() and value.isdigit() else None
 
 
+class WithdrawForm(FlaskForm):
+    """Take a submitted answer back to a draft; carries the version the contact saw."""
+
+    expected_version = HiddenField()
+    withdraw = SubmitField("Ta tillbaka svaret och ändra")
+
+    def expected(self) -> int | None:
+        value = (self.expected_version.data or "").strip()
+        return int(value) if value.isascii() and value.isdigit() else None
+
+
 class ActivityForm(FlaskForm):
     name = StringField("Aktivitetens namn", validators=[
         DataRequired("Ge aktiviteten ett namn."), Length(max=300, message="Högst 300 tecken.")])

@@ -17,6 +17,12 @@ def is_staff(user: User) -> bool:
     return user.role in (Role.ADMIN, Role.REVIEWER)
 
 
+def reads_review(user: User) -> bool:
+    """Who may read the review pages: staff, and the read-only role (which the routes let in
+    on GET only)."""
+    return user.role in (Role.ADMIN, Role.REVIEWER, Role.READER)
+
+
 def organisation_for(user: User, organisation_id: int) -> Organisation:
     """The organisation, if ``user`` may act for it; NotFound otherwise (no hint it exists)."""
     if is_staff(user):
@@ -67,7 +73,7 @@ def round_for(user: User, round_id: int) -> Round:
     rnd = db.session.get(Round, round_id)
     if rnd is None:
         raise NotFound()
-    if is_staff(user):
+    if reads_review(user):
         return rnd
     if rnd.status is RoundStatus.SCHEDULED or not _answers_in(user, rnd):
         raise NotFound()
@@ -91,7 +97,7 @@ def answer_for(user: User, answer_id: int) -> Answer:
     answer = db.session.get(Answer, answer_id)
     if answer is None:
         raise NotFound()
-    if is_staff(user):
+    if reads_review(user):
         return answer
     if user.role is Role.CONTACT and user.represents(answer.submission.organisation_id):
         return answer

@@ -150,7 +150,28 @@ def submit(actor: User, answer: Answer, expected_version: int) -> Answer:
     return answer
 
 
-__all__ = ["InvalidTransition", "find_answer", "get_submission", "save_draft", "submit"]
+def withdraw(actor: User, answer: Answer, expected_version: int) -> Answer:
+    """Take a submitted answer back to a draft, while no reviewer has approved or returned it
+    (either would have moved it out of "submitted"). The version seen must still be current:
+    a reviewer acting meanwhile wins and the contact is told."""
+    _check_round_open(answer.submission.round)
+    if expected_version != answer.version:
+        raise StaleState("Svaret har ändrats sedan du öppnade sidan, till exempel av en "
+                         "granskare. Sidan visar nu det aktuella läget.")
+    transition = review.apply(answer.state, ReviewAction.WITHDRAW, actor_of(actor))
+    answer.state = transition.to_state
+    answer.submitted_at = None
+    answer.updated_by_id = actor.id
+    answer.updated_at = utcnow()
+    _flush_or_stale()
+    audit.record(actor, "answer.withdraw", "answer", answer.id,
+                 round_id=answer.submission.round_id, from_state=transition.from_state,
+                 to_state=transition.to_state, answer_version=answer.version)
+    return answer
+
+
+__all__ = ["InvalidTransition", "find_answer", "get_submission", "save_draft", "submit",
+           "withdraw"]
 
 
 def submit_ready(actor: User, submission: Submission) -> list[Answer]:

@@ -46,6 +46,34 @@ def end_all_sessions(user: User) -> None:
         .values(ended_at=clock.now()))
 
 
+def end_other_sessions(user: User, keep_sid: str | None) -> None:
+    """Every live session of ``user`` except the one behind ``keep_sid`` (the cookie's id)."""
+    query = update(UserSession).where(UserSession.user_id == user.id,
+                                      UserSession.ended_at.is_(None))
+    if keep_sid:
+        query = query.where(UserSession.id != _digest(keep_sid))
+    db.session.execute(query.values(ended_at=clock.now()))
+
+
+def change_password(user: User, current: str, new: str, *, keep_sid: str | None) -> None:
+    """A staff member's own new password: the current one proves it is them. Their other
+    sessions end (a stolen session does not outlive the change); the second factor stays."""
+    from webapp.security import hash_password, verify_password
+    from webapp.services import ServiceError
+
+    if not user.role.is_staff:
+        raise ServiceError("Kontaktpersoner loggar in med sin personliga länk och har inget "
+                           "lösenord att byta.")
+    if not verify_password(user.password_hash, current):
+        raise ServiceError("Det nuvarande lösenordet stämmer inte.")
+    if new == current:
+        raise ServiceError("Det nya lösenordet ska skilja sig från det nuvarande.")
+    user.password_hash = hash_password(new)
+    end_other_sessions(user, keep_sid)
+    audit.record(user, "user.password_change", "user", user.id)
+    db.session.flush()
+
+
 def current_session(sid: str, user_id: int, *, idle: dt.timedelta,
                     absolute: dt.timedelta) -> UserSession | None:
     """The live session behind the cookie, or None when it ended, idled or grew too old."""

@@ -46,7 +46,8 @@ def find(token: str) -> PersonalLink:
         raise LinkRefused("Länken har spärrats. Be om en ny länk nedan.")
     if link.round.status is RoundStatus.CLOSED:
         raise LinkRefused("Uppföljningsomgången är avslutad och länken gäller inte längre.")
-    if not link.user.active or link.user.role is not Role.CONTACT:
+    if (not link.user.active or link.user.role is not Role.CONTACT
+            or link.user.pending_approval):
         raise LinkRefused("Länken är inte giltig.")
     return link
 

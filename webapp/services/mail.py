@@ -81,22 +81,59 @@ def contacts_of(rnd: Round) -> list[tuple[User, int]]:
     Read at every dispatch, so a contact added while the round is open is invited at the next
     one (the outbox row is unique per round, person and kind: nobody gets two)."""
     recipient_ids = {o.id for o in rnd.recipients}
+    # A colleague waiting for the unit's approval gets nothing yet.
     contacts = db.session.scalars(select(User).where(
         User.role == Role.CONTACT, User.active.is_(True),
         User.pending_approval.is_(False))).all()
     return [(c, o.id) for c in contacts for o in c.organisations if o.id in recipient_ids]
 
 
-def _finished_organisations(rnd: Round) -> set[int]:
-    """Organisations that have submitted (or had approved) every sub-goal of the round."""
+def _missing_sub_goals(rnd: Round) -> dict[int, set[int]]:
+    """organisation id -> the round's sub-goals it has not yet submitted (or had approved)."""
     wanted = {o.id: {sg.id for sg in rnd.sub_goals_for(o)} for o in rnd.recipients}
-    done: dict[int, set[int]] = {}
     for organisation_id, sub_goal_id in db.session.execute(
             select(Submission.organisation_id, Answer.sub_goal_id).join(Answer)
             .where(Submission.round_id == rnd.id,
                    Answer.state.in_([ReviewState.SUBMITTED, ReviewState.APPROVED]))):
-        done.setdefault(organisation_id, set()).add(sub_goal_id)
-    return {org for org, goals in done.items() if wanted.get(org, set()) <= goals}
+        wanted.get(organisation_id, set()).discard(sub_goal_id)
+    return wanted
+
+
+def _finished_organisations(rnd: Round) -> set[int]:
+    """Organisations that have submitted (or had approved) every sub-goal of the round."""
+    return {org for org, goals in _missing_sub_goals(rnd).items() if not goals}
+
+
+def reminder_recipients(rnd: Round, people: list[tuple[User, int]]) -> set[int]:
+    """Who is reminded: for each sub-goal still missing, its responsible colleague and the
+    organisation's main contact. An organisation with neither (nobody has delegated) keeps
+    the old way: every contact hears. One mail per person and step whatever they answer."""
+    from webapp.models import Organisation, SubGoalAssignment
+
+    missing = {org: goals for org, goals in _missing_sub_goals(rnd).items() if goals}
+    if not missing:
+        return set()
+    responsible: dict[tuple[int, int], int] = {
+        (org, sg): user for org, sg, user in db.session.execute(
+            select(SubGoalAssignment.organisation_id, SubGoalAssignment.sub_goal_id,
+                   SubGoalAssignment.user_id)
+            .where(SubGoalAssignment.organisation_id.in_(list(missing))))}
+    main = dict(db.session.execute(select(Organisation.id, Organisation.main_contact_id)
+                                   .where(Organisation.id.in_(list(missing)))).all())
+    members: dict[int, set[int]] = {}
+    for contact, organisation_id in people:
+        members.setdefault(organisation_id, set()).add(contact.id)
+    chosen: set[int] = set()
+    for org, goals in missing.items():
+        mine = members.get(org, set())
+        named = {responsible[(org, sg)] for sg in goals if (org, sg) in responsible}
+        if main.get(org) is not None:
+            named.add(main[org])
+        elif any((org, sg) not in responsible for sg in goals):
+            named |= mine  # a missing sub-goal nobody answers for: everyone hears
+        # Only people who still answer for the organisation (active, not moved away).
+        chosen |= named & mine or mine
+    return chosen
 
 
 def dispatch_due(now: dt.datetime) -> list[int]:
@@ -117,10 +154,9 @@ def dispatch_due(now: dt.datetime) -> list[int]:
             enqueue(rnd, contact, MailKind.INVITATION, rnd.opens_on.isoformat())
         due = [d for d in rnd.reminder_dates() if rnd.opens_on < d <= today]
         if due:  # only the latest due step: a late start does not send three at once
-            finished = _finished_organisations(rnd)
-            for contact, organisation_id in people:
-                if organisation_id not in finished:
-                    enqueue(rnd, contact, MailKind.REMINDER, due[-1].isoformat())
+            chosen = reminder_recipients(rnd, people)
+            for contact in {c.id: c for c, _ in people if c.id in chosen}.values():
+                enqueue(rnd, contact, MailKind.REMINDER, due[-1].isoformat())
     if now.astimezone(clock.STOCKHOLM).hour >= DIGEST_HOUR:
         _dispatch_digests(today)
     db.session.flush()
@@ -168,7 +204,8 @@ def request_new_link(email: str, now: dt.datetime) -> None:
     contact and round every ten minutes (the step is the ten-minute slot)."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower(),
                                                 User.role == Role.CONTACT,
-                                                User.active.is_(True)))
+                                                User.active.is_(True),
+                                                User.pending_approval.is_(False)))
     if user is None:
         return
     slot = now.astimezone(dt.timezone.utc).strftime("%Y%m%d%H") + str(now.minute // 10)

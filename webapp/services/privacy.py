@@ -100,11 +100,12 @@ def person_data(user: User) -> dict[str, Any]:
     tokens = db.session.scalars(
         select(AccountToken).where(AccountToken.user_id == user.id)
         .order_by(AccountToken.created_at, AccountToken.id))
-    assignments = db.session.scalars(
+    # "Ansvarig för delmålet", as a main contact made them.
+    assignments = list(db.session.scalars(
         select(SubGoalAssignment).where(SubGoalAssignment.user_id == user.id)
         .options(selectinload(SubGoalAssignment.organisation),
                  selectinload(SubGoalAssignment.sub_goal))
-        .order_by(SubGoalAssignment.id))
+        .order_by(SubGoalAssignment.id)))
     main_contact_of = db.session.scalars(
         select(Organisation.name).where(Organisation.main_contact_id == user.id)
         .order_by(Organisation.name))

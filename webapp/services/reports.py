@@ -159,3 +159,11 @@ def release_stale(*, pending_after: dt.timedelta, running_after: dt.timedelta) -
         ReportJob.state == ReportJobState.PENDING,
         (ReportJob.requested_at < now - pending_after) | ReportJob.id.in_(
             [j.id for j in stale_running]))))
+
+
+def latest_done_by_round() -> dict[int, ReportJob]:
+    """Each round's newest finished report: what the review pages offer to download (the
+    read-only role reaches reports from there; only admins build them)."""
+    jobs = db.session.scalars(select(ReportJob).where(ReportJob.state == ReportJobState.DONE)
+                              .order_by(ReportJob.finished_at, ReportJob.id))
+    return {job.round_id: job for job in jobs}

@@ -11,20 +11,22 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp import clock
-from webapp.extensions import db
-from webapp.forms.answers import ActivityForm, AnswerForm
+from webapp.extensions import db, limiter
+from webapp.forms.answers import ActivityForm, AnswerForm, WithdrawForm
 from webapp.forms.auth import EmptyForm
 from webapp.models import (ActivityLevel, ActivityReport, ActivityStatus, Answer, Question, Role,
                            Round, RoundStatus, SubGoal, Submission)
+from webapp.forms.colleagues import InviteColleagueForm, assignments_form
 from webapp.security import roles_required
 from webapp.services import (NotFound, ServiceError, StaleState, activities, answers,
-                             questionnaires)
+                             colleagues, questionnaires)
 from webapp.services.access import submission_for
 from webapp.services.review import previous_approved
 from webapp.views import boundary
-from webapp.views.boundary import REFUSED, attempt
+from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
 from webapp.views.links import LINK_ROUND
-from webapp.workflows.review import InvalidTransition, ReviewState, contact_can_edit
+from webapp.workflows.review import (Actor, InvalidTransition, ReviewAction, ReviewState,
+                                     allowed_actions, contact_can_edit)
 
 bp = Blueprint("respond", __name__, url_prefix="/svar")
 SUBMISSION = "/omgang/<int:round_id>/organisation/<int:organisation_id>"
@@ -77,7 +79,9 @@ def overview(round_id: int, organisation_id: int):  # type: ignore[no-untyped-de
                                                                    ReviewState.RETURNED))
     return render_template("respond/overview.html", submission=submission, rows=rows,
                            remaining=remaining,
-                           activity_count=len(activities.this_round(submission)))
+                           activity_count=len(activities.this_round(submission)),
+                           responsible=colleagues.responsible_by_sub_goal(organisation_id),
+                           main_contact=submission.organisation.main_contact)
 
 
 def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
@@ -90,10 +94,15 @@ def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
         existing = answers.find_answer(submission, sub_goal.id)
     editable = (submission.round.status is RoundStatus.OPEN
                 and contact_can_edit(existing.state if existing else None))
+    withdraw_form = None
+    if (existing is not None and submission.round.status is RoundStatus.OPEN
+            and ReviewAction.WITHDRAW in allowed_actions(existing.state, Actor.CONTACT)):
+        withdraw_form = WithdrawForm(formdata=None, expected_version=str(existing.version))
     related = [r for r in activities.this_round(submission) if sub_goal in r.sub_goals]
     return render_template(
         "respond/answer.html", submission=submission, sub_goal=sub_goal, answer=existing,
         form=form, editable=editable, conflict=conflict, activities=related,
+        withdraw_form=withdraw_form,
         questions=questions or questionnaires.questions_for(submission.round, sub_goal),
         fields=fields,
         question_errors=errors or {}, unsaved=unsaved if not editable else None,
@@ -152,6 +161,28 @@ def answer(round_id: int, organisation_id: int, sub_goal_id: int):  # type: igno
         return redirect(url_for(".overview", round_id=round_id,
                                 organisation_id=organisation_id))
     flash("Utkastet är sparat.", "success")
+    return redirect(url_for(".answer", round_id=round_id, organisation_id=organisation_id,
+                            sub_goal_id=sub_goal_id))
+
+
+@bp.route(SUBMISSION + "/delmal/<int:sub_goal_id>/ta-tillbaka", methods=["POST"])
+@roles_required(Role.CONTACT)
+def withdraw(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ignore[no-untyped-def]
+    """Take a submitted answer back to a draft before any reviewer has acted on it."""
+    submission = _load(round_id, organisation_id)
+    sub_goal = _sub_goal(submission, sub_goal_id)
+    existing = answers.find_answer(submission, sub_goal.id)
+    if existing is None:
+        abort(404)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    expected = form.expected()
+    if expected is None:
+        flash("Formuläret var ofullständigt. Ladda om sidan och försök igen.", "error")
+    elif attempt(lambda: answers.withdraw(current_user, existing, expected)) is not REFUSED:
+        flash("Svaret är taget tillbaka och är ett utkast igen. Granskarna ser det inte förrän "
+              "du skickar in det på nytt.", "success")
     return redirect(url_for(".answer", round_id=round_id, organisation_id=organisation_id,
                             sub_goal_id=sub_goal_id))
 
@@ -320,4 +351,86 @@ def remove_activity(round_id: int, organisation_id: int, report_id: int):  # typ
     if attempt(lambda: activities.remove(current_user, submission, report)) is not REFUSED:
         flash(f"{name} är borttagen ur den här omgången.", "success")
     return redirect(url_for(".activity_list", round_id=round_id,
+                            organisation_id=organisation_id))
+
+
+# --- Colleagues and who answers which sub-goal --------------------------------------------------
+
+def _colleagues_page(submission: Submission, invite_form: InviteColleagueForm | None = None,
+                     assign_form=None, status: int = 200):  # type: ignore[no-untyped-def]
+    organisation = submission.organisation
+    is_main = colleagues.is_main_contact(current_user, organisation)
+    people = colleagues.colleagues(organisation)
+    sub_goals = submission.round.sub_goals_for(organisation)
+    responsible = colleagues.responsible_by_sub_goal(organisation.id)
+    if is_main and assign_form is None:
+        assign_form = assignments_form(sub_goals, people, responsible, formdata=None)
+    return render_template(
+        "respond/colleagues.html", submission=submission, is_main=is_main,
+        people=colleagues.colleagues(organisation, include_pending=is_main),
+        sub_goals=sub_goals, responsible=responsible,
+        invite_form=(invite_form or InviteColleagueForm(formdata=None)) if is_main else None,
+        assign_form=assign_form,
+        need_approval=colleagues.invites_need_approval()), status
+
+
+def _not_main_contact(submission: Submission):  # type: ignore[no-untyped-def]
+    """A colleague who is not the main contact: told so, in Swedish, and nothing changes."""
+    flash(colleagues.NOT_MAIN_CONTACT.format(org=submission.organisation.name), "error")
+    return _colleagues_page(submission, status=403)
+
+
+@bp.route(SUBMISSION + "/kollegor")
+@roles_required(Role.CONTACT)
+def colleague_list(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
+    return _colleagues_page(_load(round_id, organisation_id))
+
+
+@bp.route(SUBMISSION + "/kollegor/bjud-in", methods=["POST"])
+@roles_required(Role.CONTACT)
+# Each invitation mails someone: a main contact's session cannot be used to mail the world.
+@limiter.limit("20 per hour", methods=["POST"],
+               key_func=lambda: f"invite:{getattr(current_user, 'id', None)}")
+def invite_colleague(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
+    submission = _load(round_id, organisation_id)
+    if not colleagues.is_main_contact(current_user, submission.organisation):
+        return _not_main_contact(submission)
+    form = InviteColleagueForm()
+    if not form.validate_on_submit():
+        return _colleagues_page(submission, invite_form=form, status=422)
+    invited = attempt(lambda: colleagues.invite(
+        current_user, submission.organisation, form.name.data or "", form.email.data or "",
+        form.title.data))
+    if invited is REFUSED:
+        return _colleagues_page(submission, invite_form=form, status=409)
+    for message_id in invited.mail_ids:
+        enqueue_after_commit("send_mail", message_id)
+    if invited.user.pending_approval:
+        flash(f"{invited.user.name} är inbjuden. Enheten godkänner inbjudan först; sedan får "
+              "kollegan ett mejl med sin personliga länk.", "success")
+    else:
+        flash(f"{invited.user.name} är inbjuden och får ett mejl med sin personliga länk.",
+              "success")
+    return redirect(url_for(".colleague_list", round_id=round_id,
+                            organisation_id=organisation_id))
+
+
+@bp.route(SUBMISSION + "/kollegor/ansvar", methods=["POST"])
+@roles_required(Role.CONTACT)
+def assign_sub_goals(round_id: int, organisation_id: int):  # type: ignore[no-untyped-def]
+    submission = _load(round_id, organisation_id)
+    organisation = submission.organisation
+    if not colleagues.is_main_contact(current_user, organisation):
+        return _not_main_contact(submission)
+    form = assignments_form(submission.round.sub_goals_for(organisation),
+                            colleagues.colleagues(organisation),
+                            colleagues.responsible_by_sub_goal(organisation.id))
+    if not form.validate_on_submit():
+        return _colleagues_page(submission, assign_form=form, status=422)
+    changed = attempt(lambda: colleagues.assign(current_user, organisation, submission.round,
+                                                form.choices()))
+    if changed is REFUSED:
+        return _colleagues_page(submission, status=409)
+    flash("Ansvaret för delmålen är sparat." if changed else "Inget ändrades.", "success")
+    return redirect(url_for(".colleague_list", round_id=round_id,
                             organisation_id=organisation_id))

@@ -14,6 +14,7 @@ from webapp.models import (Answer, AuditEvent, FocusArea, Organisation, Organisa
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import NotFound, assignment, audit, overview
+from webapp.services import reports as report_service
 from webapp.services import review as review_service
 from webapp.services.access import actor_of, answer_for, round_for
 from webapp.services.diff import word_diff
@@ -43,8 +44,10 @@ def _answer(answer_id: int) -> Answer:
 @roles_required(*STAFF, readers=True)
 def rounds():  # type: ignore[no-untyped-def]
     all_rounds = db.session.scalars(select(Round).order_by(Round.deadline.desc())).all()
+    reader = current_user.role is Role.READER
     return render_template("review/rounds.html", rounds=all_rounds,
-                           queue_size=len(overview.queue(current_user.id)))
+                           queue_size=None if reader else len(overview.queue(current_user.id)),
+                           reports=report_service.latest_done_by_round())
 
 
 @bp.route("/min-ko")
@@ -190,7 +193,9 @@ def _render(answer_id: int, form: ReviewForm, reopen_form: ReopenForm | None = N
                                              current.sub_goal, current)
     return render_template(
         "review/answer.html", answer=current, form=form, history=history,
-        actions=allowed_actions(current.state, actor_of(current_user)),
+        # The read-only role sees the answer and its history, never a button.
+        actions=([] if current_user.role is Role.READER
+                 else allowed_actions(current.state, actor_of(current_user))),
         previous=review_service.previous_approved(rnd, current.submission.organisation_id,
                                                    current.sub_goal_id), diff=diff,
         reopen_form=reopen_form, reassign_form=_reassign_form(current),

@@ -26,6 +26,7 @@ class ReviewAction(enum.StrEnum):
     APPROVE = "approve"
     RETURN = "return"
     REOPEN = "reopen"
+    WITHDRAW = "withdraw"
 
     @property
     def label(self) -> str:
@@ -54,6 +55,7 @@ ACTION_LABELS = {
     ReviewAction.APPROVE: "godkänna",
     ReviewAction.RETURN: "returnera",
     ReviewAction.REOPEN: "återöppna",
+    ReviewAction.WITHDRAW: "ta tillbaka",
 }
 
 # "ett svar som …": the labels above are written for a badge, these agree with "svar" (neuter).
@@ -72,6 +74,9 @@ TRANSITIONS: dict[tuple[ReviewState, ReviewAction], tuple[ReviewState, frozenset
     (S.DRAFT, A.SUBMIT): (S.SUBMITTED, frozenset({Actor.CONTACT})),
     (S.RETURNED, A.EDIT): (S.RETURNED, frozenset({Actor.CONTACT})),
     (S.RETURNED, A.SUBMIT): (S.SUBMITTED, frozenset({Actor.CONTACT})),
+    # Before any reviewer has approved or returned it, the contact may take a submitted
+    # answer back to keep writing; once a reviewer has acted the state has moved on.
+    (S.SUBMITTED, A.WITHDRAW): (S.DRAFT, frozenset({Actor.CONTACT})),
     (S.SUBMITTED, A.APPROVE): (S.APPROVED, frozenset({Actor.REVIEWER, Actor.ADMIN})),
     (S.SUBMITTED, A.RETURN): (S.RETURNED, frozenset({Actor.REVIEWER, Actor.ADMIN})),
     # Taking an approved answer out of the report again is the admin's call only.
