@@ -9,7 +9,7 @@ from webapp.forms.auth import MIN_PASSWORD_LENGTH, ChangePasswordForm
 from webapp.models import Role
 from webapp.security import roles_required
 from webapp.services import auth as auth_service
-from webapp.views.helpers import REFUSED, attempt
+from webapp.views.boundary import REFUSED, attempt
 
 bp = Blueprint("account", __name__, url_prefix="/konto")
 

@@ -10,7 +10,7 @@ from webapp.forms.colleagues import ApprovalSettingForm
 from webapp.models import Role
 from webapp.security import roles_required
 from webapp.services import colleagues
-from webapp.views.helpers import REFUSED, attempt, enqueue_after_commit
+from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
 
 bp = Blueprint("colleagues", __name__, url_prefix="/admin/personer/kollegor")
 

@@ -10,7 +10,7 @@ from webapp.forms.contact_import import ConfirmImportForm, ContactFileForm
 from webapp.models import Role
 from webapp.security import roles_required
 from webapp.services import NotFound, ServiceError, contact_file, contact_import
-from webapp.views.helpers import REFUSED, attempt
+from webapp.views.boundary import REFUSED, attempt
 
 bp = Blueprint("contact_import", __name__, url_prefix="/admin/personer")
 log = logging.getLogger(__name__)

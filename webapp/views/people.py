@@ -16,7 +16,7 @@ from webapp.forms.people import (ChoosePasswordForm, ContactForm, ForgotPassword
 from webapp.models import Organisation, OutboxMessage, Role, TokenPurpose, User
 from webapp.security import public, roles_required
 from webapp.services import accounts, contacts
-from webapp.views.helpers import REFUSED, attempt, enqueue_after_commit
+from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
 
 bp = Blueprint("people", __name__)
 
