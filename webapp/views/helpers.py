@@ -60,6 +60,7 @@ AUDIT_LABELS = {
     "contact.update": "ändrade en kontaktperson",
     "contact.move": "flyttade en kontaktperson till en annan organisation",
     "contact.main": "valde huvudkontakt för en organisation",
+    "setting.change": "ändrade en inställning",
 }
 
 
