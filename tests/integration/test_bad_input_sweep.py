@@ -525,18 +525,22 @@ def _signed_in(app: Flask, email: str) -> Browser:
 
 
 def test_signed_out_forms(sweep_app: Flask) -> None:
-    from webapp.models import Round, User
-    from webapp.services import links
+    from webapp.models import Round, TokenPurpose, User
+    from webapp.services import accounts, links
 
     with sweep_app.app_context():
         kumla = db.session.scalar(select(User).where(User.email == "kumla@example.se"))
         token = links.issue(db.session.get(Round, 1), kumla)
+        reviewer = db.session.scalar(select(User).where(User.email == "granskare@example.se"))
+        account_token = accounts.issue_token(reviewer, TokenPurpose.PASSWORD_RESET)
         db.session.commit()
     client = sweep_app.test_client()
     forms, pages = crawl(client, ["/logga-in", "/lank/ny", f"/lank/{token}", "/integritet",
-                                  "/tillganglighet"])
-    assert {re.sub(r"/lank/[A-Za-z0-9_-]{20,}$", "/lank/<token>", urlsplit(f.action).path)
-            for f in forms} >= {"/logga-in", "/lank/ny", "/lank/<token>"}
+                                  "/tillganglighet", f"/konto/{account_token}"])
+    assert {re.sub(r"/(lank|konto)/[A-Za-z0-9_-]{20,}$", r"/\1/<token>",
+                   urlsplit(f.action).path)
+            for f in forms} >= {"/logga-in", "/lank/ny", "/lank/<token>", "/glomt-losenord",
+                                "/konto/<token>"}
     sweep(sweep_app, client, forms, "signed out", signed_in=False)
 
 
@@ -629,14 +633,22 @@ def test_staff_forms(sweep_app: Flask, role: str, email: str) -> None:
     if role == "admin":
         # The questionnaire designer has forms only while a round is scheduled: next year's
         # round gives it some, and the crawl starts there.
-        from webapp.models import Round, User
-        from webapp.services import rounds
+        from webapp.models import Role, Round, User
+        from webapp.services import accounts, rounds
 
         with sweep_app.app_context():
             admin = db.session.scalar(select(User).where(User.email == email))
             upcoming = rounds.create_next_round(admin, db.session.get(Round, 1))
+            # Under Personer: a staff member who has not yet chosen a password (so the page
+            # offers a new invitation) and a contact's page; the crawl's page budget runs out
+            # before it reaches them from "/".
+            invited, _ = accounts.create_staff(admin, name="Ny Granskare",
+                                               email="ny.granskare@example.se",
+                                               role=Role.REVIEWER)
+            kumla = db.session.scalar(select(User).where(User.email == "kumla@example.se"))
             db.session.commit()
-            start = [f"/admin/omgang/{upcoming.id}/formular/", "/"]
+            start = [f"/admin/omgang/{upcoming.id}/formular/",
+                     f"/admin/personal/{invited.id}", f"/admin/kontaktpersoner/{kumla.id}", "/"]
     browser = _signed_in(sweep_app, email)
     forms, pages = crawl(browser.client, start)
     actions = {re.sub(r"\d+", "N", f.action) for f in forms}
@@ -644,7 +656,11 @@ def test_staff_forms(sweep_app: Flask, role: str, email: str) -> None:
     if role == "admin":
         assert {"/admin/omgang/N/formular/delmal/N/ny", "/admin/omgang/N/formular/fraga/N",
                 "/admin/omgang/N/formular/fraga/N/ta-bort",
-                "/admin/omgang/N/formular/kopiera"} <= actions, actions
+                "/admin/omgang/N/formular/kopiera", "/admin/personal/N/roll",
+                "/admin/personal/N/inbjudan", "/admin/personal/N/tvastegsverifiering",
+                "/admin/personal/N/inaktivera", "/admin/kontaktpersoner/N",
+                "/admin/kontaktpersoner/N/flytta", "/admin/kontaktpersoner/N/inaktivera",
+                "/admin/personal", "/admin/kontaktpersoner/organisation/N"} <= actions, actions
     print(f"\n{role}: crawled {pages} pages")
     sweep(sweep_app, browser.client, forms, role)
 

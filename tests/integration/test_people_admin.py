@@ -143,7 +143,7 @@ def test_a_link_used_in_one_tab_is_refused_in_the_other(demo) -> None:
     second.get(link)
     first.submit({"password": "första lösenordet", "confirm": "första lösenordet"})
     response = second.submit({"password": "andra lösenordet!", "confirm": "andra lösenordet!"},
-                             expect=(200, 404))
+                             expect=404)
     assert "Länken fungerar inte längre" in text_of(response)
     b = Browser(demo.test_client())
     b.get("/logga-in")
@@ -516,3 +516,27 @@ def test_a_failed_account_mail_shows_and_can_be_sent_again(demo) -> None:
     assert "skickas igen" in text_of(response)
     with demo.app_context():
         assert db.session.get(OutboxMessage, message_id).state is MailState.PENDING
+
+
+def test_the_unit_decides_whether_invited_colleagues_need_approval(demo) -> None:
+    from webapp.models import AppSetting
+    from webapp.services import app_settings
+
+    admin = _admin_browser(demo)
+    page = admin.get("/admin/kontaktpersoner")
+    checkbox = re.search(r'<input[^>]*name="need_approval"[^>]*>', page.text).group(0)
+    assert "checked" not in checkbox  # off until the unit turns it on
+    response = admin.submit({"need_approval": "y"},
+                            action="/admin/kontaktpersoner/installning")
+    assert "Inbjudna kollegor måste nu godkännas av enheten." in text_of(response)
+    with demo.app_context():
+        assert db.session.get(AppSetting, "colleague_invites_need_approval").value == "1"
+        assert app_settings.get_bool("colleague_invites_need_approval") is True
+    response = admin.submit({"need_approval": "y"},
+                            action="/admin/kontaktpersoner/installning")
+    assert "Inställningen är oförändrad." in text_of(response)
+    checkbox = re.search(r'<input[^>]*name="need_approval"[^>]*>', admin.page.text).group(0)
+    assert "checked" in checkbox
+    response = admin.submit({}, action="/admin/kontaktpersoner/installning")
+    assert "Inbjudna kollegor får sin länk direkt." in text_of(response)
+    assert _actions(demo).count("setting.change") == 2

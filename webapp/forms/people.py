@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (BooleanField, EmailField, PasswordField, SelectField, StringField,
+                     SubmitField)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from webapp.models import Role
@@ -88,3 +89,9 @@ class ChoosePasswordForm(FlaskForm):
         EqualTo("password", message="Lösenorden är inte likadana.")],
         render_kw={"autocomplete": "new-password"})
     submit = SubmitField("Spara lösenordet")
+
+
+class ApprovalSettingForm(FlaskForm):
+    need_approval = BooleanField("Kollegor som en huvudkontakt bjuder in måste godkännas av "
+                                 "enheten innan de får någon länk")
+    save_setting = SubmitField("Spara inställningen")

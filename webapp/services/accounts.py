@@ -132,7 +132,8 @@ def change_role(actor: User, user: User, role: Role) -> None:
     if user.id == actor.id:
         raise ServiceError("Du kan inte ändra din egen roll. Be en annan administratör.")
     if user.role is role:
-        raise ServiceError(f"{user.name} har redan rollen {role.label.lower()}.")
+        raise ServiceError(f"{user.name} har redan rollen {role.label.lower()}. Välj en annan "
+                           "roll.")
     if user.role is Role.ADMIN and _other_active_admins(user) == 0:
         raise ServiceError("Det måste finnas minst en aktiv administratör.")
     before = user.role

@@ -20,8 +20,7 @@ from webapp.models import (AssignmentMode, FocusArea, Organisation, Organisation
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
-from webapp.services import assignment, contacts, exports, links, mail, plan_admin
-from webapp.services import auth as auth_service
+from webapp.services import accounts, assignment, contacts, exports, links, mail, plan_admin
 from webapp.services import reports as report_service
 from webapp.services import rounds as round_service
 
@@ -240,8 +239,10 @@ def set_user_active(user_id: int, change: str):  # type: ignore[no-untyped-def]
     user = db.get_or_404(User, user_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if attempt(lambda: auth_service.set_active(current_user, user,
-                                               change == "aktivera")) is not REFUSED:
+    # The same rules as under Personer (the last admin stays; a contact who is switched off
+    # stops being a main contact).
+    service = contacts.set_active if user.role is Role.CONTACT else accounts.set_active
+    if attempt(lambda: service(current_user, user, change == "aktivera")) is not REFUSED:
         flash(f"{user.name} är {'aktiverad' if user.active else 'inaktiverad och utloggad'}.",
               "success")
     return redirect(url_for(".users"))

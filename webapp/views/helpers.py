@@ -65,6 +65,7 @@ AUDIT_LABELS = {
     "contact.main": "valde huvudkontakt för en organisation",
     "contact.import": "läste in kontaktpersoner från fil",
     "contact.export": "laddade ner kontaktpersonerna",
+    "setting.change": "ändrade en inställning",
 }
 
 

@@ -11,11 +11,13 @@ from sqlalchemy import select
 from webapp import clock
 from webapp.extensions import db, limiter
 from webapp.forms.auth import EmptyForm
-from webapp.forms.people import (ChoosePasswordForm, ContactForm, ForgotPasswordForm,
-                                 MainContactForm, MoveForm, RoleForm, StaffForm)
+from webapp.forms.people import (ApprovalSettingForm, ChoosePasswordForm, ContactForm,
+                                 ForgotPasswordForm, MainContactForm, MoveForm, RoleForm,
+                                 StaffForm)
 from webapp.models import Organisation, OutboxMessage, Role, TokenPurpose, User
 from webapp.security import public, roles_required
-from webapp.services import accounts, contacts
+from webapp.models.people import COLLEAGUE_INVITES_NEED_APPROVAL
+from webapp.services import accounts, app_settings, contacts
 from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
 
 bp = Blueprint("people", __name__)
@@ -144,7 +146,26 @@ def _active_organisations() -> list[Organisation]:
 def organisations():  # type: ignore[no-untyped-def]
     overview = contacts.organisations_overview()
     missing = [o for o, active, _ in overview if active == 0]
-    return render_template("people/organisations.html", overview=overview, missing=missing)
+    setting_form = ApprovalSettingForm(formdata=None, need_approval=app_settings.get_bool(
+        COLLEAGUE_INVITES_NEED_APPROVAL))
+    return render_template("people/organisations.html", overview=overview, missing=missing,
+                           setting_form=setting_form)
+
+
+@bp.route("/admin/kontaktpersoner/installning", methods=["POST"])
+@roles_required(Role.ADMIN)
+def approval_setting():  # type: ignore[no-untyped-def]
+    form = ApprovalSettingForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+    else:
+        changed = attempt(lambda: app_settings.set_bool(
+            current_user, COLLEAGUE_INVITES_NEED_APPROVAL, bool(form.need_approval.data)))
+        if changed is not REFUSED:
+            flash(("Inbjudna kollegor måste nu godkännas av enheten." if form.need_approval.data
+                   else "Inbjudna kollegor får sin länk direkt.") if changed
+                  else "Inställningen är oförändrad.", "success" if changed else "info")
+    return redirect(url_for(".organisations"))
 
 
 @bp.route("/admin/kontaktpersoner/organisation/<int:organisation_id>",
@@ -292,5 +313,7 @@ def choose_password(token: str):  # type: ignore[no-untyped-def]
                 else "Logga in med koden från din autentiseringsapp."), "success")
             return redirect(url_for("auth.second_factor" if user.totp_secret
                                     else "auth.enrol"))
+        if accounts.valid_token(token) is None:  # used meanwhile, in another tab
+            return render_template("people/link_invalid.html"), 404
     return render_template("people/choose_password.html", form=form, person=person,
                            first=purpose is TokenPurpose.INVITE), 422 if form.errors else 200
