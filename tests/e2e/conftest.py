@@ -1,6 +1,10 @@
 """End-to-end fixtures: the real app served by ``flask run`` on a free port, driven by a real
 (headless) Chromium through Playwright.
 
+Every test that opens a ``page`` starts from the demo data as seeded: the server's SQLite
+database is copied back from a pristine copy first (SQLite's backup API, so the running
+server's connections see the restored file), so no test depends on what another changed.
+
 The browser is Debian's chromium at /usr/bin/chromium: Playwright's own browser download
 cannot work on this project's machines. ``make test`` installs it first with
 scripts/install-test-browser.sh.
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -43,6 +48,22 @@ def _free_port() -> int:
 
 
 SERVER_ENV: dict[str, str] = {}
+# The live database and its copy as seeded (set by live_server).
+DATABASES: dict[str, Path] = {}
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def restore_database() -> None:
+    """The live server's database back to the demo data as seeded."""
+    _copy_database(DATABASES["pristine"], DATABASES["live"])
+    # Staff sessions and used TOTP steps lived in the old data: sign in afresh.
+    _STAFF_SESSIONS.clear()
 
 
 def flask_command(*args: str) -> str:
@@ -66,10 +87,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     instance = tmp_path_factory.mktemp("e2e-instance")
     env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
     env.update(UPPFOLJNING_INSTANCE=str(instance), DEMO_PASSWORD=PASSWORD,
-               PYTHONUNBUFFERED="1")
+               PYTHONUNBUFFERED="1",
+               # argon2's cheapest parameters for the seed and sign-ins; production refuses it.
+               PASSWORD_HASHING="insecure-fast-for-tests")
     SERVER_ENV.update(env)
     _flask("db", "upgrade", env=env)
     _flask("seed-demo", env=env)
+    DATABASES["live"] = instance / "uppfoljning.sqlite"
+    DATABASES["pristine"] = instance / "seeded.sqlite"
+    _copy_database(DATABASES["live"], DATABASES["pristine"])
 
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -117,7 +143,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture()
 def page(browser: Browser, live_server: str) -> Iterator[Page]:
-    """A fresh browser context per test (no cookies carried over), on the live server."""
+    """A fresh browser context per test (no cookies carried over), on the live server,
+    with the demo data as seeded."""
+    restore_database()
     context = browser.new_context(base_url=live_server, locale="sv-SE")
     context.set_default_timeout(10_000)
     tab = context.new_page()

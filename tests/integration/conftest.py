@@ -159,7 +159,8 @@ def rolled_back(app: Flask) -> Iterator[None]:
 def _track_demo_state(request: pytest.FixtureRequest) -> Iterator[None]:
     """Any test that did not run inside a rolled-back transaction may have changed data."""
     yield
-    if not getattr(request.node, "_demo_rolled_back", False):
+    if ("integration_env" in request.fixturenames
+            and not getattr(request.node, "_demo_rolled_back", False)):
         _SEEDED["pristine"] = False
 
 
