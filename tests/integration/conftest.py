@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import text
 
 from tests.services import PG_ADMIN_URL, REDIS_URL, require, sqlalchemy_url
@@ -138,10 +138,18 @@ def rolled_back(app: Flask) -> Iterator[None]:
     connection = engine.connect()
     outer = connection.begin()
     factory = db.session.session_factory
+    engine_for = factory.class_.get_bind
+
+    def get_bind(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Flask-SQLAlchemy's Session.get_bind picks the engine by table; every table lives in
+        # the one database, so the test's connection is the answer for all. Another app a
+        # test makes (on another database, say) keeps its own engine.
+        if current_app._get_current_object() is app:
+            return connection
+        return engine_for(session, *args, **kwargs)
+
     with pytest.MonkeyPatch.context() as mp:
-        # Flask-SQLAlchemy's Session.get_bind picks the engine by table; every table here
-        # lives in the one database, so the test's connection is the answer for all.
-        mp.setattr(factory.class_, "get_bind", lambda self, *args, **kwargs: connection)
+        mp.setattr(factory.class_, "get_bind", get_bind)
         mp.setitem(factory.kw, "join_transaction_mode", "create_savepoint")
         try:
             yield
