@@ -139,12 +139,14 @@ def rolled_back(app: Flask) -> Iterator[None]:
     outer = connection.begin()
     factory = db.session.session_factory
     engine_for = factory.class_.get_bind
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
 
     def get_bind(session, *args, **kwargs):  # type: ignore[no-untyped-def]
         # Flask-SQLAlchemy's Session.get_bind picks the engine by table; every table lives in
-        # the one database, so the test's connection is the answer for all. Another app a
-        # test makes (on another database, say) keeps its own engine.
-        if current_app._get_current_object() is app:
+        # the one database, so the test's connection is the answer for all, also for another
+        # app a test makes on it (a rotated secret key, say). One on another database (a
+        # stopped one, say) keeps its own engine.
+        if current_app.config["SQLALCHEMY_DATABASE_URI"] == database:
             return connection
         return engine_for(session, *args, **kwargs)
 
