@@ -1,14 +1,19 @@
 # The two commands of this project:
 #   make run   – the product on its embedded default: SQLite, a Celery worker (with beat) on an
 #                embedded broker, demo data, http://127.0.0.1:5000. Ctrl-C stops both.
-#   make test  – installs everything and runs the whole test suite.
+#   make test  – installs everything and runs the whole test suite (every tier below).
+# Test tiers (pytest markers, one folder each under tests/):
+#   make test-fast         – unit: pure code (workflow, values, plan rules, report builder), seconds
+#   make test-integration  – PostgreSQL, Redis and a real Celery worker
+#   make test-e2e          – Chromium against the product on a database of its own
+#   make test-checks       – bandit, the compose file, import contracts
 PYTHON ?= python3
 VENV := .venv
 PORT ?= 5000
 export UPPFOLJNING_INSTANCE ?= $(CURDIR)/instance
 export FLASK_APP := webapp
 
-.PHONY: run test
+.PHONY: run test test-fast test-integration test-e2e test-checks
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,5 +31,21 @@ run: $(VENV)/.installed
 test-browser:
 	bash scripts/install-test-browser.sh
 
+# Two processes (pytest-xdist), a module per process at a time: each has its own database,
+# Celery queue and worker, and e2e server (named by process id).
+XDIST ?= -n 2 --dist loadfile
+
 test: $(VENV)/.installed test-browser
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest $(XDIST) $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -m unit tests/unit $(PYTEST_ARGS)
+
+test-integration: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest $(XDIST) -m integration tests/integration $(PYTEST_ARGS)
+
+test-e2e: $(VENV)/.installed test-browser
+	$(VENV)/bin/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
+test-checks: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -m checks tests/checks $(PYTEST_ARGS)

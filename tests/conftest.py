@@ -1,7 +1,19 @@
+"""Test tiers, one pytest marker each, given by the folder a test lives in:
+
+- ``unit`` (tests/unit): pure code, no database server, no network; `make test-fast`
+- ``integration`` (tests/integration): PostgreSQL, Redis, a real Celery worker
+- ``e2e`` (tests/e2e): Chromium against the product on a database of its own
+- ``checks`` (tests/checks): bandit, the compose file, import contracts
+"""
+from pathlib import Path
+
 import pytest
+
+TIERS = ("unit", "integration", "e2e", "checks")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "/integration/" in str(item.fspath):
-            item.add_marker(pytest.mark.integration)
+        folder = Path(str(item.fspath)).parent.name
+        if folder in TIERS:
+            item.add_marker(getattr(pytest.mark, folder))

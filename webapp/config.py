@@ -78,6 +78,9 @@ class Config:
                                                 "dataskyddsombud@example.se")
         self.ACCESSIBILITY_EMAIL = os.environ.get("ACCESSIBILITY_EMAIL",
                                                   "uppfoljning@example.se")
+        # "argon2id" (the default) or "insecure-fast-for-tests" (argon2's cheapest parameters,
+        # for test suites that seed and sign in hundreds of times); production refuses the latter.
+        self.PASSWORD_HASHING = os.environ.get("PASSWORD_HASHING", "argon2id").strip()
         # Four-eyes rule: nobody approves an answer they wrote or edited.
         self.REVIEW_FOUR_EYES = _bool("REVIEW_FOUR_EYES", True)
 
@@ -134,6 +137,9 @@ class Config:
 
     def check(self) -> None:
         """Refuse to run in production on development defaults."""
+        if self.PASSWORD_HASHING not in ("argon2id", "insecure-fast-for-tests"):
+            raise RuntimeError(f"PASSWORD_HASHING={self.PASSWORD_HASHING!r} is unknown: "
+                               "use argon2id.")
         if not self.is_production:
             return
         if self.SECRET_KEY == DEV_SECRET_KEY or len(self.SECRET_KEY) < 32:
@@ -143,6 +149,9 @@ class Config:
             raise RuntimeError("FLASK_DEBUG must be off in production.")
         if DEV_SECRET_KEY in self.SECRET_KEY_FALLBACKS:
             raise RuntimeError("The development key may not be a SECRET_KEY_FALLBACKS entry.")
+        if self.PASSWORD_HASHING != "argon2id":
+            raise RuntimeError("PASSWORD_HASHING must be argon2id in production: the test "
+                               "profile's hashes are cheap to crack.")
 
     def as_mapping(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in dir(self) if k.isupper()}

@@ -1,6 +1,11 @@
 """End-to-end fixtures: the real app served by ``flask run`` on a free port, driven by a real
 (headless) Chromium through Playwright.
 
+Every test that opens a ``page`` starts from the demo data as seeded: the server's SQLite
+database is copied back from a pristine copy first (SQLite's backup API, so the running
+server's connections see the restored file), so no test depends on what another changed.
+A module marked ``e2e_story`` is one story told in order: restored before its first test.
+
 The browser is Debian's chromium at /usr/bin/chromium: Playwright's own browser download
 cannot work on this project's machines. ``make test`` installs it first with
 scripts/install-test-browser.sh.
@@ -9,12 +14,14 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -43,6 +50,29 @@ def _free_port() -> int:
 
 
 SERVER_ENV: dict[str, str] = {}
+# The live database and its copy as seeded (set by live_server).
+DATABASES: dict[str, Path] = {}
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def restore_database() -> None:
+    """The live server's database back to the demo data as seeded, keeping the staff's
+    signed-in sessions: they sign in once per run (see ``login``), as before."""
+    live = DATABASES["live"]
+    with closing(sqlite3.connect(live)) as db:
+        cursor = db.execute(
+            "SELECT s.* FROM user_session s JOIN user_account u ON u.id = s.user_id "
+            "WHERE s.ended_at IS NULL AND u.role IN ('admin', 'reviewer', 'reader')")
+        columns = [c[0] for c in cursor.description]
+        staff_sessions = cursor.fetchall()
+    _copy_database(DATABASES["pristine"], live)
+    with closing(sqlite3.connect(live)) as db, db:
+        db.executemany(f"INSERT INTO user_session ({', '.join(columns)}) "
+                       f"VALUES ({', '.join('?' for _ in columns)})", staff_sessions)
 
 
 def flask_command(*args: str) -> str:
@@ -66,10 +96,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     instance = tmp_path_factory.mktemp("e2e-instance")
     env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
     env.update(UPPFOLJNING_INSTANCE=str(instance), DEMO_PASSWORD=PASSWORD,
-               PYTHONUNBUFFERED="1")
+               PYTHONUNBUFFERED="1",
+               # argon2's cheapest parameters for the seed and sign-ins; production refuses it.
+               PASSWORD_HASHING="insecure-fast-for-tests")
     SERVER_ENV.update(env)
     _flask("db", "upgrade", env=env)
     _flask("seed-demo", env=env)
+    DATABASES["live"] = instance / "uppfoljning.sqlite"
+    DATABASES["pristine"] = instance / "seeded.sqlite"
+    _copy_database(DATABASES["live"], DATABASES["pristine"])
 
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -115,9 +150,21 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+# The story module whose tests have run since the last restore, if any.
+_STORY: dict[str, str | None] = {"module": None}
+
+
 @pytest.fixture()
-def page(browser: Browser, live_server: str) -> Iterator[Page]:
-    """A fresh browser context per test (no cookies carried over), on the live server."""
+def page(browser: Browser, live_server: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context per test (no cookies carried over), on the live server,
+    with the demo data as seeded: before each test, or, in a module marked ``e2e_story``
+    (its tests one story in file order, each building on the last), before its first."""
+    if request.node.get_closest_marker("e2e_story") is None:
+        restore_database()
+        _STORY["module"] = None
+    elif _STORY["module"] != request.module.__name__:
+        restore_database()
+        _STORY["module"] = request.module.__name__
     context = browser.new_context(base_url=live_server, locale="sv-SE")
     context.set_default_timeout(10_000)
     tab = context.new_page()

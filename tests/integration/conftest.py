@@ -1,4 +1,12 @@
-"""Integration fixtures: a real PostgreSQL database, real Redis, a real Celery worker process."""
+"""Integration fixtures: a real PostgreSQL database, real Redis, a real Celery worker process.
+
+``demo`` gives each test the demo data. It is seeded and committed once; a test then runs
+inside a transaction that is rolled back afterwards (the app's session joins it through
+savepoints, so the app's own commits and rollbacks behave as usual). Tests whose writes
+must be seen by another connection (the Celery worker, a subprocess, threads racing each
+other) are marked ``committed`` (or use ``worker``): for them ``demo`` empties the tables
+and seeds afresh, committed, as it always did.
+"""
 from __future__ import annotations
 
 import os
@@ -6,12 +14,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import text
 
 from tests.services import PG_ADMIN_URL, REDIS_URL, require, sqlalchemy_url
@@ -64,6 +73,8 @@ def integration_env(make_database, redis_url: str, tmp_path_factory) -> Iterator
         # A queue of our own: a developer's worker on the same Redis never takes our jobs.
         "CELERY_QUEUE": f"uppfoljning-test-{os.getpid()}",
         "UPPFOLJNING_INSTANCE": str(tmp_path_factory.mktemp("instance")),
+        # argon2's cheapest parameters: the seed and every sign-in hash; production refuses it.
+        "PASSWORD_HASHING": "insecure-fast-for-tests",
     }
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
@@ -84,19 +95,102 @@ def app(integration_env: dict[str, str]) -> Iterator[Flask]:
     yield flask_app
 
 
-@pytest.fixture()
-def demo(app: Flask) -> Iterator[Flask]:
-    """Empty tables, then the demo data: every test starts from the same known state."""
-    from webapp.extensions import db, limiter
+# Fixtures whose processes or threads read the database on connections of their own.
+COMMITTED_FIXTURES = {"worker", "mail_worker"}
+# Whether the database holds the demo data exactly as seeded (and committed).
+_SEEDED = {"pristine": False, "sequences": ""}
+
+
+def needs_committed_data(request: pytest.FixtureRequest) -> bool:
+    return (request.node.get_closest_marker("committed") is not None
+            or bool(COMMITTED_FIXTURES & set(request.fixturenames)))
+
+
+def reseed(app: Flask) -> None:
+    """Empty every table, then seed the demo data and commit it."""
+    from webapp.extensions import db
     from webapp.services import demo as demo_data
 
-    limiter.reset()  # rate-limit counts are state too: each test starts from none
     with app.app_context():
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         demo_data.seed()
         db.session.commit()
-    yield app
+        # Sequences are not transactional: remember them, to wind them back after each test
+        # so ids are the same whichever tests ran before (tests may name /rapporter/1).
+        rows = db.session.execute(text(
+            "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences "
+            "WHERE schemaname = current_schema()")).all()
+        _SEEDED["sequences"] = "SELECT " + ", ".join(
+            f"setval('{name}', {value or 1}, {'true' if value else 'false'})"
+            for name, value in rows)
+        db.session.remove()
+
+
+@contextmanager
+def rolled_back(app: Flask) -> Iterator[None]:
+    """Every session the app opens joins one outer transaction, rolled back at the end."""
+    from webapp.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        db.session.remove()
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = db.session.session_factory
+    engine_for = factory.class_.get_bind
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+
+    def get_bind(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Flask-SQLAlchemy's Session.get_bind picks the engine by table; every table lives in
+        # the one database, so the test's connection is the answer for all, also for another
+        # app a test makes on it (a rotated secret key, say). One on another database (a
+        # stopped one, say) keeps its own engine.
+        if current_app.config["SQLALCHEMY_DATABASE_URI"] == database:
+            return connection
+        return engine_for(session, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(factory.class_, "get_bind", get_bind)
+        mp.setitem(factory.kw, "join_transaction_mode", "create_savepoint")
+        try:
+            yield
+        finally:
+            with app.app_context():
+                db.session.remove()
+            outer.rollback()
+            connection.close()
+    with engine.connect() as conn:
+        conn.execute(text(_SEEDED["sequences"]))
+        conn.commit()
+
+
+@pytest.fixture(autouse=True)
+def _track_demo_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Any test that did not run inside a rolled-back transaction may have changed data."""
+    yield
+    if ("integration_env" in request.fixturenames
+            and not getattr(request.node, "_demo_rolled_back", False)):
+        _SEEDED["pristine"] = False
+
+
+@pytest.fixture()
+def demo(app: Flask, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The demo data: every test starts from the same known state (see the module's note)."""
+    from webapp.extensions import limiter
+
+    limiter.reset()  # rate-limit counts are state too: each test starts from none
+    if needs_committed_data(request):
+        _SEEDED["pristine"] = False
+        reseed(app)
+        yield app
+        return
+    if not _SEEDED["pristine"]:
+        reseed(app)
+        _SEEDED["pristine"] = True
+    request.node._demo_rolled_back = True
+    with rolled_back(app):
+        yield app
 
 
 @pytest.fixture()

@@ -249,11 +249,15 @@ def test_mail_waits_while_smtp_is_down_and_arrives_once_after(world, inbox, cloc
                                       expected_version=answer.version)
             db.session.commit()
 
-        def failed_attempts() -> int:
+        def failed_and_waiting() -> bool:
+            # A row can be mid-attempt (``sending``) when another has failed twice: wait until
+            # no attempt is under way, rather than sample one in flight.
             with app.app_context():
-                return sum(r.attempts for r in db.session.scalars(select(OutboxMessage).where(
-                    OutboxMessage.kind == MailKind.RETURNED)))
-        wait_for(lambda: failed_attempts() >= 2)
+                rows = db.session.scalars(select(OutboxMessage).where(
+                    OutboxMessage.kind == MailKind.RETURNED)).all()
+                return (sum(r.attempts for r in rows) >= 2
+                        and all(r.state is not MailState.SENDING for r in rows))
+        wait_for(failed_and_waiting)
         with app.app_context():
             rows = db.session.scalars(select(OutboxMessage).where(
                 OutboxMessage.kind == MailKind.RETURNED)).all()

@@ -9,6 +9,7 @@ import threading
 import time
 
 import docx
+import pytest
 from sqlalchemy import select
 
 from tests.web import Browser, csrf_token, text_of
@@ -29,6 +30,7 @@ def _user(email: str) -> User:
     return db.session.scalar(select(User).where(User.email == email))
 
 
+@pytest.mark.committed  # two threads, two connections
 def test_two_reviewers_at_once_make_exactly_one_transition(demo) -> None:
     """Two connections act on the same submitted answer at the same moment."""
     answer_id = _answer_id(demo, "Kumla")

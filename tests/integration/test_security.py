@@ -7,11 +7,11 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import UserFactory
 from tests.web import Browser, csrf_token, text_of, totp_code
 from webapp import clock
 from webapp.extensions import db
 from webapp.models import AuditEvent, Role, User
-from webapp.security import hash_password
 
 
 def _user(app, email: str) -> User:
@@ -127,8 +127,7 @@ def test_second_factor_page_needs_the_password_first(demo) -> None:
 
 def test_enrolment_then_recovery_codes_work_once(demo) -> None:
     with demo.app_context():
-        db.session.add(User(email="ny@example.se", name="Ny Granskare", role=Role.REVIEWER,
-                            password_hash=hash_password("ett-langt-losenord")))
+        UserFactory(email="ny@example.se", role=Role.REVIEWER, password="ett-langt-losenord")
         db.session.commit()
     b = Browser(demo.test_client())
     b.get("/logga-in")

@@ -8,7 +8,7 @@ from webapp.config import Config
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "UPPFOLJNING_ENV",
-                 "CELERY_QUEUE"):
+                 "CELERY_QUEUE", "PASSWORD_HASHING"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("UPPFOLJNING_INSTANCE", str(tmp_path))
 
@@ -63,6 +63,36 @@ def test_production_refuses_debug(monkeypatch) -> None:
     monkeypatch.setenv("FLASK_DEBUG", "1")
     with pytest.raises(RuntimeError, match="FLASK_DEBUG"):
         Config().check()
+
+
+def test_production_refuses_the_cheap_test_password_hashing(monkeypatch) -> None:
+    monkeypatch.setenv("UPPFOLJNING_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("PASSWORD_HASHING", "insecure-fast-for-tests")
+    with pytest.raises(RuntimeError, match="PASSWORD_HASHING must be argon2id"):
+        Config().check()
+    monkeypatch.setenv("PASSWORD_HASHING", "argon2id")
+    Config().check()
+
+
+def test_an_unknown_password_hashing_refuses_to_start(monkeypatch) -> None:
+    monkeypatch.setenv("PASSWORD_HASHING", "md5")
+    with pytest.raises(RuntimeError, match="PASSWORD_HASHING='md5' is unknown"):
+        Config().check()
+
+
+def test_the_test_hashing_still_stores_argon2id_that_verifies(tmp_path) -> None:
+    from webapp import create_app
+    from webapp.security import hash_password, verify_password
+
+    app = create_app(Config(INSTANCE_PATH=str(tmp_path), PASSWORD_HASHING="insecure-fast-for-tests"))
+    with app.app_context():
+        cheap = hash_password("ett-langt-losenord")
+        assert cheap.startswith("$argon2id$") and "m=8," in cheap
+        assert verify_password(cheap, "ett-langt-losenord")
+        assert not verify_password(cheap, "fel-losenord")
+    # Outside the test profile a hash costs argon2-cffi's defaults (64 MiB).
+    assert "m=65536," in hash_password("ett-langt-losenord")
 
 
 def test_logs_are_json_in_production_and_text_in_development(monkeypatch) -> None:

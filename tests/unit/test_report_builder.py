@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 import zipfile
 
 import docx
@@ -246,9 +245,9 @@ def test_clean_text_strips_xml_illegal_characters_and_keeps_the_rest():
     assert clean_text(None) == ""
 
 
-def test_large_report_builds_quickly():
+def test_large_report_keeps_every_answer_and_paragraph():
     # 16 organisations × 20 sub-goals, 2,000 characters each written as ~30 short
-    # paragraphs: ~10,000 paragraphs, enough to expose quadratic appending.
+    # paragraphs: ~10,000 paragraphs. How fast it builds is measured in benches/report.py.
     answer = ("Lorem ipsum dolor sit amet, åäö ÅÄÖ. " * 2 + "\n") * 27
     assert len(answer) >= 2000
     data = make_data(
@@ -267,10 +266,7 @@ def test_large_report_builds_quickly():
             for c in range(4)
         ]
     )
-    started = time.perf_counter()
     blob = build_docx(data)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.5, f"building 16 × 20 answers took {elapsed:.2f} s"
     body = part_xml(blob, "word/document.xml")
     assert body.count('<w:pStyle w:val="Heading3"/>') == 16 * 20
     assert body.count("Lorem ipsum") == 16 * 20 * 27 * 2
@@ -732,9 +728,9 @@ def test_huge_answer_with_control_chars_emoji_rtl_marks_and_markup_is_literal_te
     assert cell_texts(table.rows[4])[0] == "Enhet: Enhet &amp;"
 
 
-def test_full_size_report_with_every_part_builds_within_a_generous_guard():
+def test_full_size_report_holds_every_part():
     # 16 organisations × 13 sub-goals over 8 chapters, 160 activities, ~2,000-character
-    # answers that mention activities. Not a benchmark: a guard against a quadratic slip.
+    # answers that mention activities. Its speed is measured in benches/report.py.
     organisations = [f"Organisation {o}" for o in range(16)]
     chapters = []
     for c in range(8):
@@ -754,10 +750,6 @@ def test_full_size_report_with_every_part_builds_within_a_generous_guard():
                     for o in organisations for g in range(13)],
     )
     assert sum(len(a.text) for ch in chapters for sg in ch.sub_goals for a in sg.answers) >= 13 * 16 * 2000
-    status_chart_png(STATUS)  # matplotlib's first-use cost is not the builder's
-    started = time.perf_counter()
     blob = build_docx(data)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 4.0, f"the full report took {elapsed:.2f} s"
     body = part_xml(blob, "word/document.xml")
     assert body.count("<w:tblHeader/>") == 8 * 2 + 3  # timelines: two header rows; three summary tables
