@@ -90,13 +90,16 @@ def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
     editable = (submission.round.status is RoundStatus.OPEN
                 and contact_can_edit(existing.state if existing else None))
     related = [r for r in activities.this_round(submission) if sub_goal in r.sub_goals]
+    questions = questions or questionnaires.questions_for(submission.round, sub_goal)
+    previous = previous_approved(submission.round, submission.organisation_id, sub_goal.id)
     return render_template(
         "respond/answer.html", submission=submission, sub_goal=sub_goal, answer=existing,
         form=form, editable=editable, conflict=conflict, activities=related,
-        questions=questions or questionnaires.questions_for(submission.round, sub_goal),
-        fields=fields,
+        questions=questions, fields=fields,
         question_errors=errors or {}, unsaved=unsaved if not editable else None,
-        previous=previous_approved(submission.round, submission.organisation_id, sub_goal.id))
+        previous=previous, previous_items=questionnaires.previous_items(
+            questionnaires.questions_for(previous.submission.round, sub_goal),
+            previous.values or {}, previous.text, questions) if previous else [])
 
 
 def _typed(raw: Mapping[str, Any]) -> str:
@@ -167,11 +170,10 @@ def autosave(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ig
         return {"error": " ".join(e for errors in form.errors.values() for e in errors)}, 400
     questions = questionnaires.questions_for(submission.round, sub_goal)
     parsed = questionnaires.parse(questions, request.form)
-    if parsed.errors:
-        return {"error": " ".join(parsed.errors.values())}, 400
     try:
+        # Every valid field is saved; a refused one keeps its stored value and is named.
         saved = answers.save_draft(current_user, submission, sub_goal, parsed.values,
-                                   form.expected(), questions)
+                                   form.expected(), questions, keep_stored=parsed.invalid)
     except StaleState:
         db.session.rollback()
         return {"conflict": True, "message": "Någon annan har sparat det här svaret. Tryck "
@@ -181,7 +183,8 @@ def autosave(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ig
         return {"error": refusal.message}, 409
     version = saved.version  # read before the commit expires it: no reload
     db.session.commit()
-    return {"version": version, "saved_at": clock.local_now().strftime("%H:%M")}
+    return {"version": version, "saved_at": clock.local_now().strftime("%H:%M"),
+            "errors": parsed.errors}
 
 
 @bp.route(SUBMISSION + "/kontrollera", methods=["GET", "POST"])
