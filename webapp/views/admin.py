@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -184,13 +185,29 @@ def revoke_links(round_id: int, user_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(".round_mail", round_id=rnd.id))
 
 
-@bp.route("/omgang/<int:round_id>/stang", methods=["POST"])
+@bp.route("/omgang/<int:round_id>/stang", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def close_round(round_id: int):  # type: ignore[no-untyped-def]
+    """A second step, a page of its own (works without JavaScript): what stops working is
+    said before the round is closed."""
     rnd = db.get_or_404(Round, round_id)
-    if EmptyForm().validate_on_submit() and attempt(
+    form = EmptyForm()
+    if request.method == "GET":
+        return render_template("admin/close_round.html", round=rnd, button=form)
+    if form.validate_on_submit() and attempt(
             lambda: round_service.close_round(current_user, rnd)) is not REFUSED:
         flash(f"{rnd.name} är stängd. Personliga länkar fungerar inte längre.", "success")
+    return redirect(url_for(".round_detail", round_id=rnd.id))
+
+
+@bp.route("/omgang/<int:round_id>/oppna-nu", methods=["POST"])
+@roles_required(Role.ADMIN)
+def open_now(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = db.get_or_404(Round, round_id)
+    if EmptyForm().validate_on_submit() and attempt(
+            lambda: round_service.open_now(current_user, rnd)) is not REFUSED:
+        flash(f"{rnd.name} är öppen. Frågeformuläret är låst och inbjudningarna skickas till "
+              "kontaktpersonerna.", "success")
     return redirect(url_for(".round_detail", round_id=rnd.id))
 
 
