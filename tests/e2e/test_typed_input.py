@@ -193,3 +193,30 @@ def test_submitted_and_returned_with_the_long_previous_answer(page: Page) -> Non
     expect(page.get_by_role("heading", name="Granskarens kommentar")).to_be_visible()
     expect(page.get_by_role("region", name="Förra omgångens svar")).to_contain_text("Träff 10:")
     assert_accessible(page)  # state 5: returned
+
+
+def test_an_activity_year_that_is_not_a_year_is_refused_and_kept(page: Page) -> None:
+    _answer_page(page)
+    page.get_by_role("link", name="Lägg till en aktivitet").first.click()
+    page.get_by_label("Aktivitetens namn").fill("Brukarråd i äldreomsorgen")
+    start, end = page.get_by_label("Startår"), page.get_by_label("Slutår")
+    start.press_sequentially("2021-2023")
+    end.press_sequentially("1e309")
+    page.get_by_role("button", name="Spara aktiviteten").click()
+    expect(page.locator("#start_year-error")).to_contain_text(
+        "Skriv ett år i varje fält: startåret i Startår och slutåret i Slutår.")
+    expect(page.locator("#end_year-error")).to_contain_text(
+        "Skriv ett år med fyra siffror mellan 1990 och 2100")
+    expect(start).to_have_value("2021-2023")  # shown back exactly as typed
+    expect(end).to_have_value("1e309")
+    expect(page.get_by_role("alert").first).to_contain_text("Formuläret innehåller fel")
+    assert_accessible(page)
+
+    start.fill("2021")
+    end.fill("2023")
+    page.get_by_role("button", name="Spara aktiviteten").click()
+    # Back to the sub-goal the contact came from, with the activity listed there.
+    expect(page.get_by_role("heading", level=1)).to_have_text(SUB_GOAL)
+    expect(page.get_by_role("status").first).to_have_text(
+        "Aktiviteten Brukarråd i äldreomsorgen är sparad.")
+    expect(page.get_by_role("link", name="Brukarråd i äldreomsorgen")).to_be_visible()

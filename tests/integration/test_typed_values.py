@@ -111,3 +111,52 @@ def test_a_question_at_its_limit_saves_beside_other_answers(typed, demo) -> None
     assert ("Vad har ni gjort inom delmålet under året?: högst 50 000 tecken, du har skrivit "
             "50 001.") in text_of(response)
     assert 'id="text-error"' in response.text
+
+
+def test_exports_keep_long_answers_whole_and_carry_one_typed_column_per_question(
+        typed, demo) -> None:
+    import csv
+    import io
+
+    import openpyxl
+
+    round_id, sub_goal_id = typed
+    contact, url = _contact(demo, round_id, sub_goal_id)
+    # 41 114 characters, with a character outside the BMP (two UTF-16 units in Excel).
+    long_text = ("Början. " + "Vi har arbetat vidare 😀 med brukarråden. " * 1100)[:41_106]
+    long_text += " Slutet."
+    assert len(long_text) == 41_114
+    contact.submit({"text": long_text, "q_kostnad": "12345678901,5", "q_deltagare": "-0",
+                    "q_kontakt": "=Anna", "submit": "Spara och skicka in"}, action=url)
+    answer = _stored(demo, round_id, "Kumla", sub_goal_id)
+    reviewer = Browser(demo.test_client())
+    reviewer.login("granskare@example.se")
+    reviewer.get(f"/granskning/svar/{answer.id}")
+    reviewer.submit({"approve": "Godkänn"}, action=reviewer.url)
+    assert "Svaret är godkänt." in text_of(reviewer.page)
+
+    admin = Browser(demo.test_client())
+    admin.login("admin@example.se")
+    book = openpyxl.load_workbook(io.BytesIO(
+        admin.client.get(f"/admin/omgang/{round_id}/export.xlsx").data))
+    sheet = book["Godkända svar"]
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]]))
+    continued = [h for h in header if h.startswith("Svar (fortsättning")]
+    assert continued, header  # the prose did not fit one cell
+    assert all(len(row[h].encode("utf-16-le")) // 2 <= 32_767 for h in ["Svar", *continued])
+    assert "".join(row[h] for h in ["Svar", *continued]) == answer.text  # nothing lost
+    assert row["Vad kostade arbetet? (kr)"] == 12345678901.5  # a number, not text
+    assert row["Hur många deltagare nådde arbetet?"] == 0
+    assert row["Kontaktperson för delmålet"] == "=Anna"
+    kontakt = sheet.cell(row=2, column=header.index("Kontaktperson för delmålet") + 1)
+    assert kontakt.data_type == "s"  # stored as text, never run as a formula
+
+    csv_text = admin.client.get(f"/admin/omgang/{round_id}/export.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(csv_text), delimiter=";"))
+    header, first = rows[0], rows[1]
+    assert not any("fortsättning" in h for h in header)
+    record = dict(zip(header, first))
+    assert record["Svar"] == answer.text  # whole
+    assert record["Vad kostade arbetet? (kr)"] == "12345678901,5"
+    assert record["Kontaktperson för delmålet"] == "'=Anna"

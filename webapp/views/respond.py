@@ -273,6 +273,17 @@ def _report(submission: Submission, report_id: int) -> ActivityReport:
     return report
 
 
+def _after_activity(submission: Submission, sub_goal_ids: list[int]) -> str:
+    """Back to the sub-goal the contact came from ("Lägg till en aktivitet" there carries
+    ?delmal=), if the activity still serves it; otherwise to the activity list."""
+    wanted = request.args.get("delmal", "")
+    if wanted.isascii() and wanted.isdigit() and int(wanted) in sub_goal_ids:
+        return url_for(".answer", round_id=submission.round_id,
+                       organisation_id=submission.organisation_id, sub_goal_id=int(wanted))
+    return url_for(".activity_list", round_id=submission.round_id,
+                   organisation_id=submission.organisation_id)
+
+
 @bp.route(SUBMISSION + "/aktiviteter/ny", methods=["GET", "POST"], defaults={"report_id": None})
 @bp.route(SUBMISSION + "/aktiviteter/<int:report_id>", methods=["GET", "POST"])
 @roles_required(Role.CONTACT)
@@ -291,8 +302,7 @@ def activity(round_id: int, organisation_id: int, report_id: int | None):  # typ
         if attempt(lambda: activities.save(current_user, submission, data, report)) \
                 is not REFUSED:
             flash(f"Aktiviteten {data.name.strip()} är sparad.", "success")
-            return redirect(url_for(".activity_list", round_id=round_id,
-                                    organisation_id=organisation_id))
+            return redirect(_after_activity(submission, data.sub_goal_ids))
     return render_template("respond/activity.html", submission=submission, form=form,
                            report=report), 422 if form.errors else 200
 
