@@ -48,3 +48,29 @@ def test_closing_a_round_takes_a_second_step_that_says_what_stops(demo: Flask) -
     assert "är stängd. Personliga länkar fungerar inte längre." in done
     with demo.app_context():
         assert db.session.get(Round, 1).status is RoundStatus.CLOSED
+
+
+def test_report_and_questionnaire_versions_are_numbered_per_round(demo: Flask) -> None:
+    from sqlalchemy import select
+
+    from webapp.models import User
+    from webapp.services import reports
+
+    round_id = _scheduled_round(demo)
+    with demo.app_context():
+        admin_user = db.session.scalar(select(User).where(User.email == "admin@example.se"))
+        for _ in range(3):  # round 1 has three reports
+            reports.request_report(admin_user, db.session.get(Round, 1), None)
+        new_job = reports.request_report(admin_user, db.session.get(Round, round_id), None)
+        db.session.commit()
+        new_job_id = new_job.id
+        assert new_job_id == 4
+        assert db.session.get(Round, round_id).questionnaire.version == 1
+    admin = Browser(demo.test_client())
+    admin.login("admin@example.se")
+    page = text_of(admin.get(f"/rapporter/{new_job_id}"))
+    assert f"Rapport för Uppföljning nästa vecka, version 1" in page
+    round_page = admin.get(f"/admin/omgang/{round_id}")
+    assert "Frågeformulär (version 1)" in text_of(round_page)
+    assert f'href="/rapporter/{new_job_id}">1</a>' in round_page.text
+    assert '">3</a>' in admin.get("/admin/omgang/1").text

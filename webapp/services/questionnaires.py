@@ -67,10 +67,6 @@ def questions_by_sub_goal(rnd: Round) -> dict[int, list[Question]]:
     return by_sub_goal
 
 
-def _next_version() -> int:
-    return (db.session.scalar(select(func.max(Questionnaire.version))) or 0) + 1
-
-
 def _copy_question(question: Question, sub_goal_id: int | None) -> Question:
     return Question(sub_goal_id=sub_goal_id, key=question.key, position=question.position,
                     kind=question.kind, label=question.label, help_text=question.help_text,
@@ -88,11 +84,12 @@ def _template_questions(tmpl: Questionnaire | None, sub_goal_id: int) -> list[Qu
     return [_copy_question(q, sub_goal_id) for q in (own or defaults)]
 
 
-def create_for_round(rnd: Round, source: Questionnaire | None = None) -> Questionnaire:
-    """A new version for ``rnd``: each of its sub-goals gets the source's questions for it
-    (another round's questionnaire) or else the template's."""
+def create_for_round(rnd: Round, source: Questionnaire | None = None,
+                     version: int = 1) -> Questionnaire:
+    """A new version for ``rnd`` (numbered per round): each of its sub-goals gets the
+    source's questions for it (another round's questionnaire) or else the template's."""
     tmpl = template()
-    questionnaire = Questionnaire(version=_next_version(),
+    questionnaire = Questionnaire(version=version,
                                   based_on_id=(source or tmpl).id if (source or tmpl) else None)
     for sub_goal in rnd.sub_goals:
         copied = ([_copy_question(q, sub_goal.id) for q in source.questions_for(sub_goal.id)]
@@ -538,7 +535,7 @@ def copy_from_round(actor: User, rnd: Round, source: Round) -> Questionnaire:
     if db.session.scalar(select(func.count(Questionnaire.id))
                          .where(Questionnaire.based_on_id == old.id)) == 0:
         db.session.delete(old)
-    new = create_for_round(rnd, source=source.questionnaire)
+    new = create_for_round(rnd, source=source.questionnaire, version=old.version + 1)
     audit.record(actor, "questionnaire.copy", "round", rnd.id, round_id=rnd.id,
                  comment=f"Från {source.name} (version {source.questionnaire.version})")
     return new

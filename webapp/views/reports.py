@@ -48,7 +48,9 @@ def request_report(round_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:job_id>")
 @roles_required(Role.ADMIN, readers=True)
 def job(job_id: int):  # type: ignore[no-untyped-def]
-    return render_template("reports/job.html", job=db.get_or_404(ReportJob, job_id))
+    current = db.get_or_404(ReportJob, job_id)
+    return render_template("reports/job.html", job=current,
+                           number=report_service.number(current))
 
 
 @bp.route("/<int:job_id>/status")
