@@ -74,3 +74,43 @@ def test_report_and_questionnaire_versions_are_numbered_per_round(demo: Flask) -
     assert "Frågeformulär (version 1)" in text_of(round_page)
     assert f'href="/rapporter/{new_job_id}">1</a>' in round_page.text
     assert '">3</a>' in admin.get("/admin/omgang/1").text
+
+
+def test_the_designer_adds_and_edits_one_question_for_several_sub_goals(demo: Flask) -> None:
+    from tests.integration.test_questionnaires import _question_rows
+
+    round_id = _scheduled_round(demo)
+    with demo.app_context():
+        social, care = _sub_goal("social-valfard", "d2").id, _sub_goal("sammanhallen-vard",
+                                                                         "d1").id
+    admin = Browser(demo.test_client())
+    admin.login("admin@example.se")
+    fields = {"help_text": "", "options": "", "unit": "", "min_value": "", "max_value": "",
+              "show_if_key": "", "show_if_value": ""}
+    admin.get(f"/admin/omgang/{round_id}/formular/delmal/{social}/ny")
+    assert "Lägg till frågan också för" in text_of(admin.page)
+    admin.submit({**fields, "label": "Hur många nåddes?", "key": "antal", "kind": "number",
+                  "also": [str(care)]})
+    assert "Frågan ”Hur många nåddes?” är tillagd för 2 delmål." in text_of(admin.page)
+    rows = [r for r in _question_rows(demo, round_id) if r[1] == "antal"]
+    assert sorted(r[0] for r in rows) == sorted([social, care])
+
+    # All or nothing: the key is now taken in both, so adding it again for both adds nothing.
+    admin.get(f"/admin/omgang/{round_id}/formular/delmal/{social}/ny")
+    refused = admin.submit({**fields, "label": "Igen", "key": "antal", "kind": "number",
+                            "also": [str(care)]}, expect=422)
+    assert "Det finns redan en fråga med nyckeln ”antal”" in text_of(refused)
+    assert len([r for r in _question_rows(demo, round_id) if r[1] == "antal"]) == 2
+
+    # One edit, both sub-goals.
+    with demo.app_context():
+        question_id = next(q.id for q in db.session.get(Round, round_id).questionnaire.questions
+                           if q.key == "antal" and q.sub_goal_id == social)
+        other_id = next(q.id for q in db.session.get(Round, round_id).questionnaire.questions
+                        if q.key == "antal" and q.sub_goal_id == care)
+    admin.get(f"/admin/omgang/{round_id}/formular/fraga/{question_id}")
+    assert "Ändra samma fråga också för" in text_of(admin.page)
+    admin.submit({"label": "Hur många personer nåddes?", "also": [str(other_id)]})
+    assert "Frågan är sparad för 2 delmål." in text_of(admin.page)
+    labels = {r[0]: r[2] for r in _question_rows(demo, round_id) if r[1] == "antal"}
+    assert labels == {social: "Hur många personer nåddes?", care: "Hur många personer nåddes?"}

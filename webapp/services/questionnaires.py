@@ -470,6 +470,44 @@ def add_question(actor: User, rnd: Round, sub_goal: SubGoal, spec: QuestionSpec)
     return question
 
 
+def add_question_to(actor: User, rnd: Round, sub_goals: Sequence[SubGoal],
+                    spec: QuestionSpec) -> list[Question]:
+    """The same question for several sub-goals at once; all of them or none (the first
+    refusal names its sub-goal, and the caller rolls back)."""
+    added = []
+    for sub_goal in sub_goals:
+        try:
+            added.append(add_question(actor, rnd, sub_goal, spec))
+        except ServiceError as refusal:
+            if len(sub_goals) == 1:
+                raise
+            raise ServiceError(f"{sub_goal.title}: {refusal.message} Ingen fråga är "
+                               "tillagd.") from refusal
+    return added
+
+
+def same_key_elsewhere(rnd: Round, question: Question) -> list[Question]:
+    """The questions under the same key for the round's other sub-goals (edited together)."""
+    if rnd.questionnaire is None:
+        return []
+    return [q for q in rnd.questionnaire.questions
+            if q.key == question.key and q.id != question.id and q.sub_goal_id is not None]
+
+
+def update_questions(actor: User, rnd: Round, questions: Sequence[Question],
+                     spec: QuestionSpec) -> None:
+    """One change to the same question in several sub-goals; all of them or none."""
+    for question in questions:
+        try:
+            update_question(actor, rnd, question, spec)
+        except ServiceError as refusal:
+            if len(questions) == 1:
+                raise
+            title = question.sub_goal.title if question.sub_goal else ""
+            raise ServiceError(f"{title}: {refusal.message} Ingen fråga är ändrad.") \
+                from refusal
+
+
 def update_question(actor: User, rnd: Round, question: Question, spec: QuestionSpec) -> None:
     _require_admin(actor)
     questionnaire = _editable(rnd)
