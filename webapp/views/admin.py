@@ -84,13 +84,20 @@ def new_round():  # type: ignore[no-untyped-def]
 @bp.route("/omgang/<int:round_id>")
 @roles_required(Role.ADMIN)
 def round_detail(round_id: int):  # type: ignore[no-untyped-def]
-    rnd = db.get_or_404(Round, round_id)
+    return round_page(db.get_or_404(Round, round_id))
+
+
+def round_page(rnd: Round, *, deadline_form: DeadlineForm | None = None,
+               report_form=None, status: int = 200):  # type: ignore[no-untyped-def]
+    """The round's page; a refused deadline or report form is shown again holding what was
+    typed (a redirect would show the stored value and lose it)."""
     jobs = db.session.scalars(select(ReportJob).where(ReportJob.round_id == rnd.id)
                               .order_by(ReportJob.id.desc())).all()
-    deadline_form = DeadlineForm(formdata=None, deadline=rnd.deadline)
-    return render_template("admin/round.html", round=rnd, jobs=jobs,
-                           report_form=report_scope_form(rnd), mode_form=_mode_form(rnd),
-                           deadline_form=deadline_form, button=EmptyForm())
+    return render_template(
+        "admin/round.html", round=rnd, jobs=jobs,
+        report_form=report_form or report_scope_form(rnd), mode_form=_mode_form(rnd),
+        deadline_form=deadline_form or DeadlineForm(formdata=None, deadline=rnd.deadline),
+        button=EmptyForm()), status
 
 
 
@@ -216,15 +223,13 @@ def open_now(round_id: int):  # type: ignore[no-untyped-def]
 def move_deadline(round_id: int):  # type: ignore[no-untyped-def]
     rnd = db.get_or_404(Round, round_id)
     form = DeadlineForm()
-    if form.validate_on_submit():
-        if attempt(lambda: round_service.move_deadline(current_user, rnd,
-                                                       form.deadline.data)) is not REFUSED:
-            flash(f"Sista svarsdag är nu {rnd.deadline.isoformat()}; påminnelserna följer med.",
-                  "success")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
+    if not form.validate_on_submit():
+        return round_page(rnd, deadline_form=form, status=422)
+    if attempt(lambda: round_service.move_deadline(current_user, rnd,
+                                                   form.deadline.data)) is REFUSED:
+        return round_page(rnd, deadline_form=form, status=422)
+    flash(f"Sista svarsdag är nu {rnd.deadline.isoformat()}; påminnelserna följer med.",
+          "success")
     return redirect(url_for(".round_detail", round_id=rnd.id))
 
 

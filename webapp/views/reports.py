@@ -25,11 +25,10 @@ bp = Blueprint("reports", __name__, url_prefix="/rapporter")
 def request_report(round_id: int):  # type: ignore[no-untyped-def]
     rnd = db.get_or_404(Round, round_id)
     form = report_scope_form(rnd)
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-        return redirect(url_for("admin.round_detail", round_id=round_id))
+    from webapp.views.admin import round_page
+
+    if not form.validate_on_submit():  # shown again, holding what was typed
+        return round_page(rnd, report_form=form, status=422)
     try:
         job = report_service.request_report(
             current_user, rnd, form.registry_number.data,
@@ -39,7 +38,7 @@ def request_report(round_id: int):  # type: ignore[no-untyped-def]
     except ServiceError as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
-        return redirect(url_for("admin.round_detail", round_id=round_id))
+        return round_page(rnd, report_form=form, status=422)
     db.session.commit()
     enqueue_after_commit("build_report", job.id)
     return redirect(url_for(".job", job_id=job.id))
