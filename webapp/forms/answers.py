@@ -20,7 +20,8 @@ class YearField(IntegerField):
 
     widget = TextInput()
 
-    def __init__(self, label: str | None = None, validators=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, label: str | None = None,  # type: ignore[no-untyped-def]
+                 validators=None, **kwargs) -> None:
         kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off",
                                         "class": "input-short"})
         super().__init__(label, validators, **kwargs)

@@ -47,7 +47,8 @@ def _question_columns(rnd: Round) -> list[tuple[str, str, Question]]:
                 continue
             seen.add(q.key)
             if q.kind is QuestionType.YEAR_RANGE:
-                columns += [(f"{q.label} (från år)", "start", q), (f"{q.label} (till år)", "end", q)]
+                columns += [(f"{q.label} (från år)", "start", q),
+                            (f"{q.label} (till år)", "end", q)]
             else:
                 columns.append((q.label + (f" ({q.unit})" if q.unit else ""), "", q))
     return columns
