@@ -10,20 +10,28 @@
 PYTHON ?= python3
 VENV := .venv
 PORT ?= 5000
+# The flask commands read it too: the seed's "Logga in på …" and `flask issue-link` print
+# links to the port that is served.
+export PORT
 export UPPFOLJNING_INSTANCE ?= $(CURDIR)/instance
 export FLASK_APP := webapp
 
 .PHONY: run test test-fast test-integration test-e2e test-checks
 
 $(VENV)/.installed: pyproject.toml
+	@echo "Första gången: installerar Python-paketen i $(VENV) (några minuter; sker bara en gång)."
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
+	@echo "Installerar produktens beroenden (Flask, Celery, SQLAlchemy, ...) och testverktygen."
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
+	@echo "Installationen är klar."
 
 run: $(VENV)/.installed
+	@echo "Uppdaterar databasen i $(UPPFOLJNING_INSTANCE) ..."
 	$(VENV)/bin/flask db upgrade
 	$(VENV)/bin/flask seed-demo --if-empty
+	@echo "Startar webben på http://127.0.0.1:$(PORT) och en Celery-worker. Ctrl-C stoppar båda."
 	$(VENV)/bin/honcho --procfile Procfile.dev start --port $(PORT)
 
 # The browser the end-to-end tests (tests/e2e) drive: Debian's chromium, installed once.

@@ -24,7 +24,9 @@ def register(app: Flask) -> None:
             raise click.ClickException("Databasen har redan användare. Använd en tom databas.")
         users = demo.seed()
         db.session.commit()
-        click.echo("Demodata inläst. Logga in på http://127.0.0.1:5000 med:")
+        from flask import current_app
+
+        click.echo(f"Demodata inläst. Logga in på {current_app.config['PUBLIC_URL']} med:")
         for user in users:
             orgs = f" ({', '.join(user.organisations)})" if user.organisations else ""
             click.echo(f"  {user.role.label:<14} {user.email:<24} lösenord: {demo.DEMO_PASSWORD}{orgs}")

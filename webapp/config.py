@@ -67,7 +67,10 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM",
                                         "Uppföljning av handlingsplaner <noreply@example.se>")
         # Where the links in mails point (the address people reach the product at).
-        self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+        # Without PUBLIC_URL, the address `make run` serves (its PORT), so links printed by
+        # the CLI or mailed by the worker lead to this instance.
+        self.PUBLIC_URL = os.environ.get(
+            "PUBLIC_URL", f"http://127.0.0.1:{os.environ.get('PORT', '5000')}")
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         # With the shared storage (Redis) down, count in this process's memory instead of

@@ -118,6 +118,9 @@ def configure(log_format: str, level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(make_handler(log_format))
     root.setLevel(level)
+    # Alembic announces each autogenerate plugin it loads at INFO whenever Flask-Migrate's
+    # commands are imported, i.e. on every `flask` command: noise to an operator.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     werkzeug = logging.getLogger("werkzeug")
     if not any(isinstance(f, _NoWerkzeugRequestLines) for f in werkzeug.filters):
         werkzeug.addFilter(_NoWerkzeugRequestLines())

@@ -10,6 +10,9 @@ post carries a valid CSRF token, so what is tested is the form, not the token ch
 What a person would notice, asserted for every post:
 - never a 5xx (no "Något gick fel" page, no stack trace);
 - a refusal (4xx, or the page shown again with an error) says what is wrong in Swedish;
+- a refused form shown again holds what was typed, exactly: every text field that got a
+  hostile value and comes back on the page shows that value (less the control characters the
+  product removes from all input on purpose, see webapp/input.py), never cut or changed;
 - a refused request changes nothing in the database. "Nothing" is every row of every table,
   except what records that someone *tried*: the ``audit_event`` table (denials and failed
   sign-ins are audited on purpose) and ``user_session.last_seen_at`` (moves with every
@@ -93,6 +96,7 @@ class Field:
     value: str = ""
     checked: bool = False
     options: list[str] = field(default_factory=list)
+    maxlength: int | None = None  # a browser cuts what is typed beyond it, without a word
 
 
 @dataclass
@@ -135,6 +139,11 @@ class Form:
         return re.sub(r"\d+", "N", self.action), tuple(sorted(self.field_names()))
 
 
+def _maxlength(attrs: dict[str, str]) -> int | None:
+    value = attrs.get("maxlength", "")
+    return int(value) if value.isdigit() else None
+
+
 class _FormParser(HTMLParser):
     """Links, and every POST form with its fields (the answer page's autosave included)."""
 
@@ -172,11 +181,11 @@ class _FormParser(HTMLParser):
             return
         elif tag == "input":
             self._add(Field(a["name"], a.get("type", "text").lower(), a.get("value", ""),
-                            "checked" in a))
+                            "checked" in a, maxlength=_maxlength(a)))
         elif tag == "button" and a.get("type", "submit").lower() == "submit":
             self._add(Field(a["name"], "button", a.get("value", "")))
         elif tag == "textarea":
-            self._textarea = Field(a["name"], "textarea")
+            self._textarea = Field(a["name"], "textarea", maxlength=_maxlength(a))
             self._add(self._textarea)
         elif tag == "select":
             self._select = Field(a["name"], "select")
@@ -188,8 +197,8 @@ class _FormParser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "textarea" and self._textarea is not None:
-            # Browsers drop the one newline that follows <textarea>.
-            self._textarea.value = self._textarea.value.removeprefix("\n")
+            # Browsers read CR LF as one newline, and drop the one that follows <textarea>.
+            self._textarea.value = self._textarea.value.replace("\r\n", "\n").removeprefix("\n")
             self._textarea = None
         elif tag == "select":
             self._select = None
@@ -329,6 +338,14 @@ class Attempt:
     form: Form
     label: str  # which field got which class, e.g. "text=control"
     payload: MultiDict
+    # The one field that got a hostile value, and the value (None: several fields changed).
+    field: str | None = None
+    typed: str | None = None
+
+
+# Fields whose value a person types and expects to see again when the form is refused.
+# (Passwords are never shown back; hidden fields, choices and files are not typed.)
+TYPED_KINDS = {"text", "textarea", "search", "email", "url", "tel", "number", "date"}
 
 
 def attempts(form: Form, offset: int) -> Iterator[Attempt]:
@@ -342,7 +359,9 @@ def attempts(form: Form, offset: int) -> Iterator[Attempt]:
             for value in HOSTILE[cls]:
                 payload = base.copy()
                 payload.setlist(name, [_upload(value)] if kinds[name] == "file" else [value])
-                yield Attempt(form, f"{name}={cls} {value[:12]!r}", payload)
+                yield Attempt(form, f"{name}={cls} {value[:12]!r}", payload,
+                              field=name if kinds[name] in TYPED_KINDS else None,
+                              typed=value)
     doubled = base.copy()
     for i, name in enumerate(names):
         if kinds[name] != "file":
@@ -375,7 +394,9 @@ def error_messages(response: TestResponse) -> list[str]:
     """The texts a person reads as "this did not work" on the page (or in autosave's JSON)."""
     if response.mimetype == "application/json":
         data = response.get_json(silent=True) or {}
-        return [str(data[k]) for k in ("error", "message") if data.get(k)]
+        # Autosave names each refused field in "errors" (and saves the valid ones).
+        return ([str(data[k]) for k in ("error", "message") if data.get(k)]
+                + [str(m) for m in (data.get("errors") or {}).values()])
     html_text = response.text
     found = re.findall(r'<p class="error-text"[^>]*>(.*?)</p>', html_text, re.S)
     found += re.findall(r'<div class="message message-error"[^>]*>(.*?)</div>', html_text, re.S)
@@ -398,10 +419,37 @@ def post(client: Any, attempt: Attempt) -> Outcome:
     response = client.post(attempt.form.action, data=attempt.payload, follow_redirects=True)
     chain = [r.status_code for r in response.history] + [response.status_code]
     messages = error_messages(response)
-    json_error = response.mimetype == "application/json" and bool(messages)
+    data = response.get_json(silent=True) if response.mimetype == "application/json" else None
+    # An autosave that names refused fields in "errors" but saved the valid ones (200) is
+    # partly accepted: its messages are checked, and it may change the database.
+    json_error = data is not None and any((data or {}).get(k) for k in ("error", "message"))
     refused = (any(400 <= code < 500 for code in chain) or json_error
                or bool(ERROR_MARKERS.search(response.text)))
     return Outcome(max(chain), refused, messages, response.text, response.request.path)
+
+
+def not_shown_back(attempt: Attempt, outcome: Outcome) -> list[str]:
+    """A refused form shown again must hold the hostile value exactly as typed. Only pages
+    that show the same field again count: a refusal that redirects to a page with a flash
+    has no field to fill."""
+    from webapp.input import clean
+
+    if attempt.field is None or attempt.typed is None or outcome.body.startswith("{"):
+        return []
+    again = [f for form in parse(outcome.path, outcome.body).forms for f in form.fields
+             if f.name == attempt.field and f.kind in TYPED_KINDS]
+    if not again:
+        return []
+    expected = clean(attempt.typed)
+    cut = [f.maxlength for f in again if f.maxlength is not None and len(expected) > f.maxlength]
+    if cut:  # the server showed it whole, but the browser would cut it to maxlength
+        return [f"the field has maxlength={cut[0]}: a browser cuts the {len(expected)} "
+                "typed characters without a word"]
+    if any(f.value == expected for f in again):
+        return []
+    shown = again[0].value
+    return [f"shown back as {shown[:40]!r} ({len(shown)} characters), typed "
+            f"{expected[:40]!r} ({len(expected)} characters)"]
 
 
 def not_swedish(messages: list[str]) -> list[str]:
@@ -499,8 +547,12 @@ def sweep(app: Flask, client: Any, forms: list[Form], role: str, *,
                     failures.append(f"{where}: not Swedish: {message[:200]!r}")
                 for change in database.differences(changed):
                     failures.append(f"{where}: refused, yet changed {change}")
+                for problem in not_shown_back(attempt, outcome):
+                    failures.append(f"{where}: the refused value was not kept: {problem}")
             else:
                 counts["accepted"] += 1
+                for message in not_swedish(outcome.messages):
+                    failures.append(f"{where}: not Swedish: {message[:200]!r}")
             if changed:
                 database.restore(changed)
             _put_session_cookie(client, cookie)

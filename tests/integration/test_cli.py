@@ -41,3 +41,22 @@ def test_import_plan_twice_changes_nothing(demo) -> None:
 def test_seed_demo_if_empty_leaves_existing_data_alone(demo) -> None:
     result = demo.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0 and "redan data" in result.output
+
+
+def test_issue_link_follows_the_served_port_and_prints_only_what_it_did(demo) -> None:
+    """`PORT=5061 make run` serves 5061: the link printed for a contact must lead there, and
+    the operator sees the link, not Alembic's plugin announcements."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    flask = Path(sys.executable).parent / "flask"
+    env = {k: v for k, v in os.environ.items() if k != "PUBLIC_URL"} | {"PORT": "5061"}
+    result = subprocess.run([str(flask), "--app", "webapp", "issue-link", "1",
+                             "kumla@example.se"], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("http://127.0.0.1:5061/lank/"), lines
+    assert "alembic" not in result.stderr and "INFO" not in result.stderr, result.stderr

@@ -149,17 +149,17 @@ def test_every_question_type_is_answered_and_stored_as_a_typed_value(designed, d
         "period": {"start": 2021, "end": 2024}, "samordnare": "Fritidsförvaltningen"}
     # What the reviewer and the report read: the main text, then each answered question.
     assert answer.text.startswith("Vi har startat fritidsgrupper.\n\n")
-    assert "Antal deltagare: 1250 personer" in answer.text
+    assert "Antal deltagare: 1\u00a0250\u00a0personer" in answer.text
     assert "Under vilka år pågår arbetet?: 2021–2024" in answer.text
     # The form comes back filled with what was saved.
     again = contact.get(_answer_url(demo, round_id, "Kumla", sub_goal_id)).text
-    assert 'value="1250"' in again and 'value="Fritidsförvaltningen"' in again
+    assert 'value="1\u00a0250"' in again and 'value="Fritidsförvaltningen"' in again
     assert 'value="Barn" checked' in again and 'value="Äldre" checked' not in again
 
 
 @pytest.mark.parametrize("field, raw, message", [
     ("q_deltagare", "-3", "Antal deltagare: talet får inte vara mindre än 0."),
-    ("q_deltagare", "9999", "Antal deltagare: talet får inte vara större än 5000."),
+    ("q_deltagare", "9999", "Antal deltagare: talet får inte vara större än 5 000."),
     ("q_deltagare", "många", "Antal deltagare: skriv ett tal, till exempel 12 eller 3,5."),
     ("q_kanal", "Brevduva", "Hur nåddes deltagarna?: välj ett av alternativen i listan."),
     ("q_grupper", ["Barn", "Katter"], "Vilka grupper?: välj bara bland alternativen i listan."),
@@ -182,7 +182,9 @@ def test_each_type_refuses_bad_input_in_swedish_and_stores_nothing(
     assert _stored(demo, round_id, "Kumla", sub_goal_id) is None
 
 
-def test_autosave_refuses_a_bad_value_and_stores_nothing(designed, demo) -> None:
+def test_autosave_saves_the_valid_fields_and_names_the_refused_one(designed, demo) -> None:
+    """One bad number does not sink the draft: the text typed beside it is saved, and the
+    number is named with its message (the page shows it at the field)."""
     round_id, sub_goal_id, _ = designed
     contact = Browser(demo.test_client())
     contact.login("kumla@example.se")
@@ -191,10 +193,22 @@ def test_autosave_refuses_a_bad_value_and_stores_nothing(designed, demo) -> None
     response = contact.client.post(url + "/autospara", data={
         "csrf_token": csrf_token(page), "expected_version": "", "text": "Ett utkast",
         "q_deltagare": "1e999"})
-    assert response.status_code == 400
-    assert response.get_json()["error"] == ("Antal deltagare: skriv ett tal, till exempel 12 "
-                                            "eller 3,5.")
-    assert _stored(demo, round_id, "Kumla", sub_goal_id) is None
+    assert response.status_code == 200
+    assert response.get_json()["errors"] == {
+        "q_deltagare": "Antal deltagare: skriv ett tal, till exempel 12 eller 3,5."}
+    stored = _stored(demo, round_id, "Kumla", sub_goal_id)
+    assert stored is not None and stored.values == {"text": "Ett utkast"}
+    # A refused field keeps what was saved for it before.
+    response = contact.client.post(url + "/autospara", data={
+        "csrf_token": csrf_token(page), "expected_version": str(stored.version),
+        "text": "Ett utkast", "q_deltagare": "12"})
+    assert response.get_json()["errors"] == {}
+    response = contact.client.post(url + "/autospara", data={
+        "csrf_token": csrf_token(page), "expected_version": str(response.get_json()["version"]),
+        "text": "Ett längre utkast", "q_deltagare": "-5"})
+    assert "q_deltagare" in response.get_json()["errors"]
+    assert _stored(demo, round_id, "Kumla", sub_goal_id).values == {
+        "text": "Ett längre utkast", "deltagare": 12}
 
 
 def test_a_required_question_blocks_submitting_only_when_its_condition_holds(
@@ -290,7 +304,7 @@ def test_a_frozen_round_keeps_its_questions_when_next_years_copy_is_edited(demo)
         new = round_service.create_next_round(_user("admin@example.se"), rnd)
         db.session.commit()
         new_id, old_id, old_version = new.id, rnd.id, original.version
-        assert new.questionnaire.version > old_version
+        assert new.questionnaire.version == 1 == old_version  # numbered per round
         assert new.questionnaire.frozen_at is None
         assert new.questionnaire.based_on_id == original.id
         copied = new.questionnaire.questions_for(d1.id)[0].id
@@ -330,7 +344,8 @@ def test_copying_another_rounds_questionnaire_makes_a_new_version(designed, demo
     target_id = _scheduled_round(demo, name="Extra omgång")
     admin.get(_designer(admin, target_id))
     admin.submit({"source": str(source_id)}, action=f"/admin/omgang/{target_id}/formular/kopiera")
-    assert "Formuläret är kopierat från Uppföljning nästa vecka som version" in text_of(admin.page)
+    assert "Formuläret är kopierat från Uppföljning nästa vecka som version 2." in \
+        text_of(admin.page)  # numbered per round: the round's first was version 1
     with demo.app_context():
         target = db.session.get(Round, target_id)
         source = db.session.get(Round, source_id)

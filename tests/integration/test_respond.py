@@ -104,7 +104,10 @@ def test_activity_validation_refuses_and_stores_nothing(browser: Browser, demo) 
                             ({"status": "kanske"}, "Inte ett giltigt val"),
                             ({"sub_goals": ["1", "999"]}, None),
                             ({"sub_goals": []}, "Välj minst ett delmål."),
-                            ({"start_year": "1200"}, "Ange ett år mellan 1990 och 2100."),
+                            ({"start_year": "1200"}, "Skriv ett år med fyra siffror mellan "
+                                                     "1990 och 2100, till exempel 2021."),
+                            ({"start_year": "1e309"}, "Skriv ett år med fyra siffror"),
+                            ({"start_year": "2021-2023"}, "Skriv ett år i varje fält"),
                             ({"name": ""}, "Ge aktiviteten ett namn.")):
         response = _activity(browser, base, **fields)
         assert response.status_code == 422, fields

@@ -29,18 +29,24 @@ def parsed(question: Question, **fields: object):  # type: ignore[no-untyped-def
     return parse([question], MultiDict(fields))
 
 
-@pytest.mark.parametrize("raw, value", [("12", 12), ("3,5", 3.5), (" 1 000 ", 1000),
-                                        ("0", 0)])
-def test_number_is_stored_as_a_number(raw: str, value: float) -> None:
-    result = parsed(NUMBER, q_antal=raw)
+@pytest.mark.parametrize("raw, value", [("12", 12), ("3,5", "3.5"), (" 1 000 ", 1000),
+                                        ("0", 0), ("12345678901", 12345678901),
+                                        ("12\u00a0345\u00a0678\u00a0901,25", "12345678901.25"),
+                                        ("0,1", "0.1")])
+def test_number_is_stored_exactly(raw: str, value: int | str) -> None:
+    """Whole numbers as ints, others as their exact decimal text: never a float, which would
+    turn 12345678901 into 1,23456789e+10 or 0,1 into 0,1000000000000000055."""
+    result = parsed(q("antal", QuestionType.NUMBER), q_antal=raw)
     assert result.errors == {} and result.values == {"antal": value}
     assert type(result.values["antal"]) is type(value)
 
 
 @pytest.mark.parametrize("raw, message", [
     ("-1", "Antal deltagare: talet får inte vara mindre än 0."),
-    ("1001", "Antal deltagare: talet får inte vara större än 1000."),
+    ("1001", "Antal deltagare: talet får inte vara större än 1\u00a0000."),
     ("1e309", "Antal deltagare: skriv ett tal, till exempel 12 eller 3,5."),
+    ("1e3", "Antal deltagare: skriv ett tal, till exempel 12 eller 3,5."),
+    ("Infinity", "Antal deltagare: skriv ett tal, till exempel 12 eller 3,5."),
     ("NaN", "Antal deltagare: skriv ett tal, till exempel 12 eller 3,5."),
     ("tolv", "Antal deltagare: skriv ett tal, till exempel 12 eller 3,5."),
 ])
@@ -89,9 +95,14 @@ def test_year_range_ending_before_it_starts_is_refused() -> None:
 
 def test_texts_have_limits_and_short_text_is_one_line() -> None:
     assert parsed(SHORT, q_namn="Två\nrader").values == {"namn": "Två rader"}
-    assert parsed(SHORT, q_namn="x" * 301).errors == {"q_namn": "Namn: högst 300 tecken."}
+    assert parsed(SHORT, q_namn="x" * 400).errors == {
+        "q_namn": "Namn: högst 300 tecken, du har skrivit 400. Korta texten; inget har tagits "
+                  "bort."}
     assert parsed(TEXT, text="x" * 50_001).errors == {
-        "text": "Vad har gjorts?: högst 50000 tecken."}
+        "text": "Vad har gjorts?: högst 50\u00a0000 tecken, du har skrivit 50\u00a0001. Korta "
+                "texten; inget har tagits bort."}
+    assert parsed(TEXT, text="\nFörsta raden var tom.").values == {
+        "text": "\nFörsta raden var tom."}
     assert parsed(TEXT, text="rad 1\r\nrad 2").values == {"text": "rad 1\nrad 2"}
 
 
@@ -114,5 +125,20 @@ def test_the_prose_rendering_puts_the_main_text_first_as_written() -> None:
     values = {"text": "Vi har startat brukarråd.", "status": "Delvis", "antal": 3.5,
               "period": {"start": 2021, "end": 2023}, "grupper": ["Barn", "Unga"]}
     assert render_text([TEXT, STATUS, NUMBER, RANGE, MANY], values) == (
-        "Vi har startat brukarråd.\n\nStatus: Delvis\n\nAntal deltagare: 3,5 personer"
+        "Vi har startat brukarråd.\n\nStatus: Delvis\n\nAntal deltagare: 3,5\u00a0personer"
         "\n\nPeriod: 2021–2023\n\nGrupper: Barn, Unga")
+
+
+@pytest.mark.parametrize("stored, shown", [
+    (12345678901, "12\u00a0345\u00a0678\u00a0901"), ("1234.5", "1\u00a0234,5"),
+    ("0.1", "0,1"), (3.5, "3,5"), (-5, "-5"),
+])
+def test_numbers_are_shown_in_swedish_with_every_digit(stored: object, shown: str) -> None:
+    from webapp.services.questionnaires import display_value, form_values
+
+    plain = q("kostnad", QuestionType.NUMBER, label="Kostnad")
+    assert display_value(plain, stored) == shown
+    assert form_values([plain], {"kostnad": stored}) == {"q_kostnad": shown}
+    # What the form shows is read back as the same value.
+    assert parsed(plain, q_kostnad=shown).values == {"kostnad": stored if not isinstance(
+        stored, float) else "3.5"}

@@ -1,11 +1,45 @@
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import (HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
                      SubmitField, TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from webapp.models import ActivityLevel, ActivityStatus
 
+
+
+YEAR_MIN, YEAR_MAX = 1990, 2100
+
+
+class YearField(IntegerField):
+    """A year typed as text. A number input sends an empty value for "2021-2023" or "1e309"
+    when the form has ``novalidate``, so the server could only drop it without a word; as
+    text, the server sees what was typed, refuses it at the field, and shows it back."""
+
+    widget = TextInput()
+
+    def __init__(self, label: str | None = None,  # type: ignore[no-untyped-def]
+                 validators=None, **kwargs) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off",
+                                        "class": "input-short"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:
+            return
+        self.data = None
+        text = valuelist[0].strip()
+        if not text:
+            return
+        if re.fullmatch(r"\d{4}\s*[-–]\s*\d{4}", text):
+            raise ValueError("Skriv ett år i varje fält: startåret i Startår och slutåret i "
+                             "Slutår.")
+        if not re.fullmatch(r"\d{4}", text) or not YEAR_MIN <= int(text) <= YEAR_MAX:
+            raise ValueError(f"Skriv ett år med fyra siffror mellan {YEAR_MIN} och "
+                             f"{YEAR_MAX}, till exempel 2021.")
+        self.data = int(text)
 
 
 class AnswerForm(FlaskForm):
@@ -40,10 +74,8 @@ class ActivityForm(FlaskForm):
                                 validators=[Length(max=20_000, message="Högst 20 000 tecken.")])
     status = SelectField("Status", choices=[(s.value, s.label) for s in ActivityStatus],
                          validate_choice=True)
-    start_year = IntegerField("Startår", validators=[
-        Optional(), NumberRange(1990, 2100, "Ange ett år mellan 1990 och 2100.")])
-    end_year = IntegerField("Slutår", validators=[
-        Optional(), NumberRange(1990, 2100, "Ange ett år mellan 1990 och 2100.")])
+    start_year = YearField("Startår", validators=[Optional()])
+    end_year = YearField("Slutår", validators=[Optional()])
     responsible_unit = StringField("Enhet (vem driver aktiviteten)", validators=[
         Length(max=200, message="Högst 200 tecken.")])
     level = SelectField("Insatsnivå", choices=[("", "Ingen angiven")] + [

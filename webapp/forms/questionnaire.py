@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (BooleanField, SelectField, SelectMultipleField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.models import QuestionType
 
@@ -38,6 +40,11 @@ class QuestionForm(FlaskForm):
     show_if_key = SelectField("Visa bara när frågan", choices=[("", "Visa alltid")])
     show_if_value = StringField("har svaret", validators=[
         Length(max=200, message="Högst 200 tecken.")])
+    # The other sub-goals the same question is added to (or, when editing, changed in: those
+    # with a question under the same key). Choices are set by the view.
+    also = SelectMultipleField("Samma fråga för fler delmål", coerce=int, choices=[],
+                               widget=ListWidget(prefix_label=False),
+                               option_widget=CheckboxInput())
     save = SubmitField("Spara frågan")
 
     def number(self, field: StringField) -> float | None:

@@ -50,8 +50,9 @@ class Questionnaire(db.Model):
     __tablename__ = "questionnaire"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Shown to people as "version N"; every copy gets the next number.
-    version: Mapped[int] = mapped_column(unique=True)
+    # Shown to people as "version N", counted per round: a round's first questionnaire is
+    # version 1 and a copy over it the next number (the template keeps its own count).
+    version: Mapped[int] = mapped_column()
     is_template: Mapped[bool] = mapped_column(default=False, server_default=false())
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire.id"))
     frozen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -1,7 +1,7 @@
 """The contact's side: write a draft, submit it."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,9 +15,6 @@ from webapp.services import NotFound, ServiceError, StaleState, audit, questionn
 from webapp.services.access import actor_of
 from webapp.workflows import review
 from webapp.workflows.review import InvalidTransition, ReviewAction, ReviewState
-
-MAX_ANSWER_LENGTH = 50_000
-
 
 def get_submission(round_id: int, organisation_id: int) -> Submission:
     submission = db.session.scalar(select(Submission).where(
@@ -76,10 +73,16 @@ def complete(submission: Submission, candidates: Sequence[Answer]) -> set[int]:
 
 def save_draft(actor: User, submission: Submission, sub_goal: SubGoal,
                values: Mapping[str, Any] | str, expected_version: int | None,
-               questions: Sequence[Question] | None = None) -> Answer:
+               questions: Sequence[Question] | None = None,
+               keep_stored: Collection[str] = ()) -> Answer:
     """Save the typed values (see services.questionnaires.parse; a plain string is the main
     text alone). ``expected_version`` is the version the writer started from (None when they
-    started from an empty answer); a mismatch raises StaleState."""
+    started from an empty answer); a mismatch raises StaleState.
+
+    ``keep_stored``: question keys whose field was refused (an autosave with one bad number):
+    their stored value stays and every other field is saved. Validity is the submit's rule.
+    Each question has its own length limit (services.questionnaires.MAX_TEXT), checked at
+    its field; the answer as a whole has none, so no second limit can refuse it unnamed."""
     _check_round_open(submission.round)
     _check_sub_goal_in_round(submission.round, submission.organisation, sub_goal)
     if isinstance(values, str):
@@ -89,10 +92,11 @@ def save_draft(actor: User, submission: Submission, sub_goal: SubGoal,
     known = {q.key for q in questions}
     if set(values) - known:
         raise ServiceError("Svaret innehåller en fråga som inte finns i formuläret.")
-    text = questionnaires.render_text(questions, values)
-    if len(text) > MAX_ANSWER_LENGTH:
-        raise ServiceError(f"Svaret är för långt (högst {MAX_ANSWER_LENGTH} tecken).")
     answer = find_answer(submission, sub_goal.id)
+    if answer is not None and keep_stored:
+        values = {**values, **{k: v for k, v in (answer.values or {}).items()
+                               if k in keep_stored}}
+    text = questionnaires.render_text(questions, values)
     if answer is None:
         if expected_version not in (None, 0):
             raise StaleState("Svaret har tagits bort eller ändrats av någon annan.")

@@ -84,7 +84,16 @@ def seed() -> list[DemoUser]:
                 "närstående deltar nu i uppföljningen av Egen bedömning av behov och i "
                 "utvecklingen av nya arbetssätt.",
         "status": "På god väg",
-        "resultat": "Fyra brukarråd har träffats regelbundet under året.",
+        # Long, as real answers are: the next round shows it in a scrolling region.
+        "resultat": "Fyra brukarråd har träffats regelbundet under året.\n\n" + "\n\n".join(
+            f"Träff {n}: rådet gick igenom {topic} och lämnade förslag som förvaltningen "
+            "har svarat på skriftligt. Förslagen följs upp vid nästa träff."
+            for n, topic in enumerate([
+                "informationen om ekonomiskt bistånd", "väntetiderna till första samtal",
+                "blanketterna för ansökan", "bemötandet i receptionen",
+                "uppföljningen av placeringar", "stödet till anhöriga",
+                "tillgängligheten i lokalerna", "webbplatsens texter",
+                "årets brukarundersökning", "planen för nästa år"], start=1)),
         "nasta-steg": "Brukarråden utvidgas till äldreomsorgen.",
     }, None)
     review.approve(reviewer, approved, expected_state=approved.state,

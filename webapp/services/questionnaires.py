@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import format_decimal
 from sqlalchemy import func, select
 
 from webapp import clock
@@ -65,10 +67,6 @@ def questions_by_sub_goal(rnd: Round) -> dict[int, list[Question]]:
     return by_sub_goal
 
 
-def _next_version() -> int:
-    return (db.session.scalar(select(func.max(Questionnaire.version))) or 0) + 1
-
-
 def _copy_question(question: Question, sub_goal_id: int | None) -> Question:
     return Question(sub_goal_id=sub_goal_id, key=question.key, position=question.position,
                     kind=question.kind, label=question.label, help_text=question.help_text,
@@ -86,11 +84,12 @@ def _template_questions(tmpl: Questionnaire | None, sub_goal_id: int) -> list[Qu
     return [_copy_question(q, sub_goal_id) for q in (own or defaults)]
 
 
-def create_for_round(rnd: Round, source: Questionnaire | None = None) -> Questionnaire:
-    """A new version for ``rnd``: each of its sub-goals gets the source's questions for it
-    (another round's questionnaire) or else the template's."""
+def create_for_round(rnd: Round, source: Questionnaire | None = None,
+                     version: int = 1) -> Questionnaire:
+    """A new version for ``rnd`` (numbered per round): each of its sub-goals gets the
+    source's questions for it (another round's questionnaire) or else the template's."""
     tmpl = template()
-    questionnaire = Questionnaire(version=_next_version(),
+    questionnaire = Questionnaire(version=version,
                                   based_on_id=(source or tmpl).id if (source or tmpl) else None)
     for sub_goal in rnd.sub_goals:
         copied = ([_copy_question(q, sub_goal.id) for q in source.questions_for(sub_goal.id)]
@@ -117,15 +116,44 @@ def freeze(rnd: Round) -> None:
 class Parsed:
     values: dict[str, Any]
     errors: dict[str, str]  # field name → Swedish message
+    # Keys of the questions whose field was refused: a draft keeps their stored value.
+    invalid: set[str] = field(default_factory=set)
 
 
-def _number(raw: str) -> float | None:
-    text = raw.strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    try:
-        number = float(text)
-    except ValueError:
+# Digits, an optional sign and decimal part; spaces (also no-break and thin) group thousands.
+# No exponents: "1e309" is not how anyone writes a cost, and it is not a finite number.
+NUMBER_PATTERN = re.compile(r"[+\-\u2212]?\d+(?:[.,]\d+)?")
+MAX_DIGITS = 30
+
+
+def _number(raw: str) -> Decimal | None:
+    text = re.sub(r"[ \u00a0\u202f]", "", raw.strip())
+    if not NUMBER_PATTERN.fullmatch(text) or sum(c.isdigit() for c in text) > MAX_DIGITS:
         return None
-    return number if math.isfinite(number) else None
+    try:
+        return Decimal(text.replace("\u2212", "-").replace(",", "."))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+        return None
+
+
+def number_value(value: Any) -> Decimal | None:
+    """A stored number as an exact Decimal: ints and decimal strings are stored; floats
+    (stored before numbers were kept exact) are read by their shortest repr."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _stored_number(number: Decimal) -> int | str:
+    """Exact in JSON: an int when whole, else the decimal as text ("3.5")."""
+    if number == number.to_integral_value():
+        return int(number)
+    return format(number.normalize(), "f")
 
 
 def _year(raw: str) -> int | None:
@@ -136,9 +164,16 @@ def _year(raw: str) -> int | None:
     return year if YEAR_MIN <= year <= YEAR_MAX else None
 
 
-def _format_number(number: float) -> str:
-    text = f"{number:.10g}"
-    return text.replace(".", ",")
+def format_number(value: Any) -> str:
+    """Swedish: a no-break space groups thousands, a comma marks decimals, every digit kept."""
+    number = number_value(value)
+    if number is None:
+        return ""
+    return format_decimal(number, locale="sv_SE", decimal_quantization=False)
+
+
+def text_limit(question: Question) -> int | None:
+    return MAX_TEXT.get(question.kind)
 
 
 def parse(questions: Sequence[Question], form: Any) -> Parsed:
@@ -155,7 +190,9 @@ def parse(questions: Sequence[Question], form: Any) -> Parsed:
             if q.kind is QuestionType.SHORT_TEXT:
                 text = text.replace("\n", " ").strip()
             if len(text) > MAX_TEXT[q.kind]:
-                errors[name] = f"{q.label}: högst {MAX_TEXT[q.kind]} tecken."
+                errors[name] = (f"{q.label}: högst {format_number(MAX_TEXT[q.kind])} tecken, "
+                                f"du har skrivit {format_number(len(text))}. Korta texten; "
+                                "inget har tagits bort.")
             elif text.strip():
                 values[q.key] = text
         elif q.kind in (QuestionType.SINGLE_CHOICE, QuestionType.STATUS):
@@ -177,14 +214,14 @@ def parse(questions: Sequence[Question], form: Any) -> Parsed:
                 number = _number(raw)
                 if number is None:
                     errors[name] = f"{q.label}: skriv ett tal, till exempel 12 eller 3,5."
-                elif q.min_value is not None and number < q.min_value:
+                elif q.min_value is not None and number < number_value(q.min_value):
                     errors[name] = f"{q.label}: talet får inte vara mindre än " \
-                                   f"{_format_number(q.min_value)}."
-                elif q.max_value is not None and number > q.max_value:
+                                   f"{format_number(q.min_value)}."
+                elif q.max_value is not None and number > number_value(q.max_value):
                     errors[name] = f"{q.label}: talet får inte vara större än " \
-                                   f"{_format_number(q.max_value)}."
+                                   f"{format_number(q.max_value)}."
                 else:
-                    values[q.key] = int(number) if number.is_integer() else number
+                    values[q.key] = _stored_number(number)
         elif q.kind is QuestionType.YEAR:
             raw = (form.get(name) or "").strip()
             if raw:
@@ -206,7 +243,8 @@ def parse(questions: Sequence[Question], form: Any) -> Parsed:
                 else:
                     values[q.key] = {"start": start, "end": end}
         # ACTIVITIES has no value of its own: the activities are their own records.
-    return Parsed(values=values, errors=errors)
+    invalid = {q.key for q in questions if q.field_name in errors}
+    return Parsed(values=values, errors=errors, invalid=invalid)
 
 
 def is_visible(question: Question, values: Mapping[str, Any]) -> bool:
@@ -244,8 +282,8 @@ def display_value(question: Question, value: Any) -> str:
     if question.kind is QuestionType.MULTIPLE_CHOICE:
         return ", ".join(value)
     if question.kind is QuestionType.NUMBER:
-        text = _format_number(float(value))
-        return f"{text} {question.unit}" if question.unit else text
+        text = format_number(value)
+        return f"{text}\u00a0{question.unit}" if question.unit else text
     if question.kind is QuestionType.YEAR_RANGE:
         start, end = value.get("start"), value.get("end")
         if start and end:
@@ -283,10 +321,45 @@ def form_values(questions: Sequence[Question], values: Mapping[str, Any]) -> dic
         elif q.kind is QuestionType.MULTIPLE_CHOICE:
             fields[q.field_name] = list(value or [])
         elif q.kind is QuestionType.NUMBER and value is not None:
-            fields[q.field_name] = _format_number(float(value))
+            fields[q.field_name] = format_number(value)
         else:
             fields[q.field_name] = "" if value is None else value
     return fields
+
+
+@dataclass
+class PreviousItem:
+    """One question of last round's approved answer, and where "Kopiera till mitt svar"
+    puts its value in this round's form (``field`` None: no such question now)."""
+    label: str
+    shown: str
+    field: str | None
+    fields: dict[str, Any]
+
+
+def previous_items(previous_questions: Sequence[Question], previous_values: Mapping[str, Any],
+                   previous_text: str, current: Sequence[Question]) -> list[PreviousItem]:
+    by_key = {q.key: q for q in current}
+    if not previous_values:  # an answer from before questions were data: one text
+        target = by_key.get("text")
+        if not previous_text.strip():
+            return []
+        if target is None or target.kind is not QuestionType.LONG_TEXT:
+            return [PreviousItem("Svar", previous_text, None, {})]
+        return [PreviousItem(target.label, previous_text, target.field_name,
+                             {target.field_name: previous_text})]
+    items = []
+    for q in visible(previous_questions, previous_values):
+        value = previous_values.get(q.key)
+        if value in (None, "", [], {}) or q.kind is QuestionType.ACTIVITIES:
+            continue
+        target = by_key.get(q.key)
+        if target is not None and target.kind is not q.kind:
+            target = None  # the question changed type: shown, not copied
+        items.append(PreviousItem(
+            q.label, display_value(q, value), target.field_name if target else None,
+            form_values([target], previous_values) if target else {}))
+    return items
 
 
 # --- The designer -------------------------------------------------------------------------------
@@ -397,6 +470,44 @@ def add_question(actor: User, rnd: Round, sub_goal: SubGoal, spec: QuestionSpec)
     return question
 
 
+def add_question_to(actor: User, rnd: Round, sub_goals: Sequence[SubGoal],
+                    spec: QuestionSpec) -> list[Question]:
+    """The same question for several sub-goals at once; all of them or none (the first
+    refusal names its sub-goal, and the caller rolls back)."""
+    added = []
+    for sub_goal in sub_goals:
+        try:
+            added.append(add_question(actor, rnd, sub_goal, spec))
+        except ServiceError as refusal:
+            if len(sub_goals) == 1:
+                raise
+            raise ServiceError(f"{sub_goal.title}: {refusal.message} Ingen fråga är "
+                               "tillagd.") from refusal
+    return added
+
+
+def same_key_elsewhere(rnd: Round, question: Question) -> list[Question]:
+    """The questions under the same key for the round's other sub-goals (edited together)."""
+    if rnd.questionnaire is None:
+        return []
+    return [q for q in rnd.questionnaire.questions
+            if q.key == question.key and q.id != question.id and q.sub_goal_id is not None]
+
+
+def update_questions(actor: User, rnd: Round, questions: Sequence[Question],
+                     spec: QuestionSpec) -> None:
+    """One change to the same question in several sub-goals; all of them or none."""
+    for question in questions:
+        try:
+            update_question(actor, rnd, question, spec)
+        except ServiceError as refusal:
+            if len(questions) == 1:
+                raise
+            title = question.sub_goal.title if question.sub_goal else ""
+            raise ServiceError(f"{title}: {refusal.message} Ingen fråga är ändrad.") \
+                from refusal
+
+
 def update_question(actor: User, rnd: Round, question: Question, spec: QuestionSpec) -> None:
     _require_admin(actor)
     questionnaire = _editable(rnd)
@@ -462,7 +573,7 @@ def copy_from_round(actor: User, rnd: Round, source: Round) -> Questionnaire:
     if db.session.scalar(select(func.count(Questionnaire.id))
                          .where(Questionnaire.based_on_id == old.id)) == 0:
         db.session.delete(old)
-    new = create_for_round(rnd, source=source.questionnaire)
+    new = create_for_round(rnd, source=source.questionnaire, version=old.version + 1)
     audit.record(actor, "questionnaire.copy", "round", rnd.id, round_id=rnd.id,
                  comment=f"Från {source.name} (version {source.questionnaire.version})")
     return new

@@ -5,7 +5,7 @@ import datetime as dt
 import hashlib
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from webapp.extensions import db
 from webapp.models import (ReportFile, ReportJob, ReportJobState, ReportPhase, ReportTemplate,
@@ -76,6 +76,13 @@ def collect_data(job_id: int) -> ReportData:
     return data
 
 
+def number(job: ReportJob) -> int:
+    """The report's version as people see it, counted within its round: a new round's first
+    report is version 1, whatever other rounds have built (the id counts across rounds)."""
+    return db.session.scalar(select(func.count(ReportJob.id)).where(
+        ReportJob.round_id == job.round_id, ReportJob.id <= job.id)) or 1
+
+
 def write(job_id: int, data: ReportData) -> ReportFile:
     """Phase 2: the .docx from the data and the job's template, stored as this version."""
     # Imported here: the web process never needs python-docx loaded.
@@ -86,7 +93,7 @@ def write(job_id: int, data: ReportData) -> ReportFile:
     content = build_docx(data, template=template)
     file = ReportFile(
         job_id=job.id,
-        filename=f"uppfoljning-handlingsplaner-{job.round.year}-v{job.id}-"
+        filename=f"uppfoljning-handlingsplaner-{job.round.year}-v{number(job)}-"
                  f"{local_today().isoformat()}.docx",
         sha256=hashlib.sha256(content).hexdigest(), size=len(content), content=content,
     )

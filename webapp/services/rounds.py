@@ -65,6 +65,23 @@ def _require_admin(actor: User) -> None:
         raise ServiceError("Bara administratörer kan ändra uppföljningsomgångar.")
 
 
+def open_now(actor: User, rnd: Round) -> Round:
+    """Open a scheduled round today instead of on its opening day. Its questionnaire is
+    frozen now (what the contacts answer cannot change under them); the dispatcher sends
+    the invitations on its next run, as on a scheduled opening."""
+    _require_admin(actor)
+    if rnd.status is not RoundStatus.SCHEDULED:
+        raise ServiceError("Bara en omgång som ännu inte har öppnats kan öppnas nu.")
+    rnd.status = RoundStatus.OPEN
+    rnd.opens_on = min(rnd.opens_on, clock.today())
+    if rnd.deadline < rnd.opens_on:  # pragma: no cover - open_round refuses such dates
+        raise ServiceError("Sista svarsdag måste ligga efter öppningsdagen.")
+    questionnaires.freeze(rnd)
+    audit.record(actor, "round.open_now", "round", rnd.id, round_id=rnd.id, to_state="open")
+    db.session.flush()
+    return rnd
+
+
 def close_round(actor: User, rnd: Round) -> Round:
     """No more answers; personal links stop working; reports can still be built."""
     _require_admin(actor)

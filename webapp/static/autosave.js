@@ -37,7 +37,12 @@
         var code = result[0], data = result[1];
         if (code === 200) {
           version.value = data.version; saved = sent;
-          status.textContent = "Sparat kl. " + data.saved_at;
+          var refused = showErrors(data.errors || {});
+          status.textContent = refused.length
+            ? "Sparat kl. " + data.saved_at + ", utom " + refused.length + " fält med fel: " +
+              refused.join(" ") +
+              " Det du skrev finns kvar i formuläret."
+            : "Sparat kl. " + data.saved_at;
         } else if (code === 409 && data.conflict) {
           stopped = true; status.textContent = data.message;
         } else {
@@ -52,6 +57,56 @@
         if (pendingSubmit) { var button = pendingSubmit; pendingSubmit = null; form.requestSubmit(button); }
         else if (dirty) schedule();
       });
+  }
+  // One refused field does not sink the save: the server keeps every valid field and names the
+  // refused ones. Each is shown at its field (as the server renders it) and listed at the top.
+  var summary = document.getElementById("field-errors");
+  function showErrors(errors) {
+    var messages = [];
+    var list = summary ? summary.querySelector("ul") : null;
+    if (list) list.textContent = "";
+    form.querySelectorAll(".question[data-field]").forEach(function (box) {
+      var fid = box.getAttribute("data-field"), message = errors[fid];
+      var control = document.getElementById(fid);
+      var old = document.getElementById(fid + "-error");
+      if (old) old.parentNode.removeChild(old);
+      box.classList.toggle("field-error", !!message);
+      if (!control) return;
+      var ids = (control.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+        return id && id !== fid + "-error";
+      });
+      if (message) {
+        ids.push(fid + "-error");
+        control.setAttribute("aria-invalid", "true");
+        var p = document.createElement("p");
+        p.className = "error-text"; p.id = fid + "-error";
+        var hidden = document.createElement("span");
+        hidden.className = "visually-hidden"; hidden.textContent = "Fel: ";
+        p.appendChild(hidden); p.appendChild(document.createTextNode(message));
+        if (control.tagName === "FIELDSET") {
+          var legend = control.querySelector("legend");
+          control.insertBefore(p, legend ? legend.nextSibling : control.firstChild);
+        } else {
+          var before = control.closest(".with-unit") || control;
+          before.parentNode.insertBefore(p, before);
+        }
+        if (list) {
+          var item = document.createElement("li"), link = document.createElement("a");
+          link.href = "#" + fid; link.textContent = message;
+          item.appendChild(link); list.appendChild(item);
+        }
+        messages.push(message);
+      } else {
+        control.removeAttribute("aria-invalid");
+      }
+      if (ids.length) control.setAttribute("aria-describedby", ids.join(" "));
+      else control.removeAttribute("aria-describedby");
+    });
+    if (summary) {
+      summary.hidden = messages.length === 0;
+      summary.removeAttribute("role");  // the status line announces; no second alert
+    }
+    return messages;
   }
   function schedule() { dirty = true; clearTimeout(timer); timer = setTimeout(save, DELAY); }
 
@@ -69,13 +124,32 @@
   window.addEventListener("pagehide", function () {
     if (!stopped && snapshot() !== saved && navigator.sendBeacon) navigator.sendBeacon(url, body());
   });
-  var copy = document.getElementById("copy-previous");
-  if (copy) copy.addEventListener("click", function () {
-    var text = form.querySelector("textarea[name=text]") || form.querySelector("textarea");
-    if (!text) return;
-    var previous = document.getElementById("previous-text").textContent;
-    text.value = text.value ? text.value + "\n\n" + previous : previous;
-    text.focus(); schedule();
-    status.textContent = "Förra årets svar är kopierat till ditt svar.";
+  // "Kopiera till mitt svar", per question: last round's value goes into the same question's
+  // field (appended to a long text that already has words; chosen in a list).
+  form.ownerDocument.querySelectorAll(".copy-previous").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var fields = JSON.parse(button.getAttribute("data-fields"));
+      var first = null;
+      Object.keys(fields).forEach(function (name) {
+        var value = fields[name];
+        form.querySelectorAll("[name='" + CSS.escape(name) + "']").forEach(function (input) {
+          if (input.type === "radio" || input.type === "checkbox") {
+            var wanted = Array.isArray(value) ? value : [String(value)];
+            input.checked = wanted.indexOf(input.value) !== -1;
+            if (input.checked && !first) first = input;
+          } else {
+            input.value = input.tagName === "TEXTAREA" && input.value.trim()
+              ? input.value + "\n\n" + value : String(value);
+            if (!first) first = input;
+          }
+        });
+      });
+      if (!first) return;
+      first.dispatchEvent(new Event("input", { bubbles: true }));
+      first.dispatchEvent(new Event("change", { bubbles: true }));
+      first.focus(); schedule();
+      status.textContent = "Förra omgångens svar på ”" + button.getAttribute("data-label") +
+        "” är kopierat till ditt svar.";
+    });
   });
 })();

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -82,15 +83,22 @@ def new_round():  # type: ignore[no-untyped-def]
 @bp.route("/omgang/<int:round_id>")
 @roles_required(Role.ADMIN)
 def round_detail(round_id: int):  # type: ignore[no-untyped-def]
-    rnd = db.get_or_404(Round, round_id)
+    return round_page(db.get_or_404(Round, round_id))
+
+
+def round_page(rnd: Round, *, deadline_form: DeadlineForm | None = None,
+               report_form=None, status: int = 200):  # type: ignore[no-untyped-def]
+    """The round's page; a refused deadline or report form is shown again holding what was
+    typed (a redirect would show the stored value and lose it)."""
     jobs = db.session.scalars(select(ReportJob).where(ReportJob.round_id == rnd.id)
                               .order_by(ReportJob.id.desc())).all()
-    deadline_form = DeadlineForm(formdata=None, deadline=rnd.deadline)
     missing = ([] if rnd.status is RoundStatus.CLOSED
                else contacts.without_active_contact([o.id for o in rnd.recipients]))
-    return render_template("admin/round.html", round=rnd, jobs=jobs, missing=missing,
-                           report_form=report_scope_form(rnd), mode_form=_mode_form(rnd),
-                           deadline_form=deadline_form, button=EmptyForm())
+    return render_template(
+        "admin/round.html", round=rnd, jobs=jobs, missing=missing,
+        report_form=report_form or report_scope_form(rnd), mode_form=_mode_form(rnd),
+        deadline_form=deadline_form or DeadlineForm(formdata=None, deadline=rnd.deadline),
+        button=EmptyForm()), status
 
 
 
@@ -185,13 +193,29 @@ def revoke_links(round_id: int, user_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for(".round_mail", round_id=rnd.id))
 
 
-@bp.route("/omgang/<int:round_id>/stang", methods=["POST"])
+@bp.route("/omgang/<int:round_id>/stang", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def close_round(round_id: int):  # type: ignore[no-untyped-def]
+    """A second step, a page of its own (works without JavaScript): what stops working is
+    said before the round is closed."""
     rnd = db.get_or_404(Round, round_id)
-    if EmptyForm().validate_on_submit() and attempt(
+    form = EmptyForm()
+    if request.method == "GET":
+        return render_template("admin/close_round.html", round=rnd, button=form)
+    if form.validate_on_submit() and attempt(
             lambda: round_service.close_round(current_user, rnd)) is not REFUSED:
         flash(f"{rnd.name} är stängd. Personliga länkar fungerar inte längre.", "success")
+    return redirect(url_for(".round_detail", round_id=rnd.id))
+
+
+@bp.route("/omgang/<int:round_id>/oppna-nu", methods=["POST"])
+@roles_required(Role.ADMIN)
+def open_now(round_id: int):  # type: ignore[no-untyped-def]
+    rnd = db.get_or_404(Round, round_id)
+    if EmptyForm().validate_on_submit() and attempt(
+            lambda: round_service.open_now(current_user, rnd)) is not REFUSED:
+        flash(f"{rnd.name} är öppen. Frågeformuläret är låst och inbjudningarna skickas till "
+              "kontaktpersonerna.", "success")
     return redirect(url_for(".round_detail", round_id=rnd.id))
 
 
@@ -200,15 +224,13 @@ def close_round(round_id: int):  # type: ignore[no-untyped-def]
 def move_deadline(round_id: int):  # type: ignore[no-untyped-def]
     rnd = db.get_or_404(Round, round_id)
     form = DeadlineForm()
-    if form.validate_on_submit():
-        if attempt(lambda: round_service.move_deadline(current_user, rnd,
-                                                       form.deadline.data)) is not REFUSED:
-            flash(f"Sista svarsdag är nu {rnd.deadline.isoformat()}; påminnelserna följer med.",
-                  "success")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
+    if not form.validate_on_submit():
+        return round_page(rnd, deadline_form=form, status=422)
+    if attempt(lambda: round_service.move_deadline(current_user, rnd,
+                                                   form.deadline.data)) is REFUSED:
+        return round_page(rnd, deadline_form=form, status=422)
+    flash(f"Sista svarsdag är nu {rnd.deadline.isoformat()}; påminnelserna följer med.",
+          "success")
     return redirect(url_for(".round_detail", round_id=rnd.id))
 
 

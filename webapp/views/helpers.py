@@ -91,6 +91,8 @@ def register(app: Flask) -> None:
 
     # A global, not a context processor: imported macros see globals only.
     app.jinja_env.globals["NOT_STARTED_LABEL"] = NOT_STARTED_LABEL
-    from webapp.services.questionnaires import display_value
+    from webapp.services.questionnaires import display_value, format_number, text_limit
 
     app.jinja_env.globals["display_value"] = display_value
+    app.jinja_env.globals["text_limit"] = text_limit
+    app.jinja_env.globals["format_number"] = format_number

@@ -83,6 +83,18 @@ def _question_form(rnd: Round, sub_goal: SubGoal, editing: Question | None) -> Q
     return form
 
 
+def _also_choices(rnd: Round, sub_goal: SubGoal, question: Question | None,
+                  form: QuestionForm) -> list[Question]:
+    """Adding: every other sub-goal of the round. Editing: the other sub-goals that ask the
+    same question (same key); returns those questions."""
+    if question is None:
+        form.also.choices = [(sg.id, sg.title) for sg in rnd.sub_goals if sg.id != sub_goal.id]
+        return []
+    others = questionnaires.same_key_elsewhere(rnd, question)
+    form.also.choices = [(q.id, q.sub_goal.title if q.sub_goal else "") for q in others]
+    return others
+
+
 def _edit_page(rnd: Round, sub_goal: SubGoal, form: QuestionForm,
                question: Question | None, status: int = 200):  # type: ignore[no-untyped-def]
     return render_template("questionnaire/question.html", round=rnd, sub_goal=sub_goal,
@@ -95,16 +107,19 @@ def add(round_id: int, sub_goal_id: int):  # type: ignore[no-untyped-def]
     rnd = db.get_or_404(Round, round_id)
     sub_goal = _sub_goal(rnd, sub_goal_id)
     form = _question_form(rnd, sub_goal, None)
+    _also_choices(rnd, sub_goal, None, form)
     if not form.is_submitted():
         form.kind.data = "long_text"
         return _edit_page(rnd, sub_goal, form, None)
     if not form.validate():
         return _edit_page(rnd, sub_goal, form, None, 422)
-    added = attempt(lambda: questionnaires.add_question(current_user, rnd, sub_goal,
-                                                        _spec(form)))
+    targets = [sub_goal] + [sg for sg in rnd.sub_goals if sg.id in set(form.also.data or [])]
+    added = attempt(lambda: questionnaires.add_question_to(current_user, rnd, targets,
+                                                           _spec(form)))
     if added is REFUSED:
         return _edit_page(rnd, sub_goal, form, None, 422)
-    flash(f"Frågan ”{added.label}” är tillagd.", "success")
+    flash(f"Frågan ”{added[0].label}” är tillagd"
+          + (f" för {len(added)} delmål." if len(added) > 1 else "."), "success")
     return redirect(url_for(".index", round_id=rnd.id) + f"#delmal-{sub_goal.id}")
 
 
@@ -115,14 +130,17 @@ def edit(round_id: int, question_id: int):  # type: ignore[no-untyped-def]
     question = _question(rnd, question_id)
     sub_goal = _sub_goal(rnd, question.sub_goal_id or 0)
     form = _question_form(rnd, sub_goal, question)
+    others = _also_choices(rnd, sub_goal, question, form)
     if not form.is_submitted():
         return _edit_page(rnd, sub_goal, form, question)
     if not form.validate():
         return _edit_page(rnd, sub_goal, form, question, 422)
-    if attempt(lambda: questionnaires.update_question(current_user, rnd, question,
-                                                      _spec(form))) is REFUSED:
+    chosen = [question] + [q for q in others if q.id in set(form.also.data or [])]
+    if attempt(lambda: questionnaires.update_questions(current_user, rnd, chosen,
+                                                       _spec(form))) is REFUSED:
         return _edit_page(rnd, sub_goal, form, question, 422)
-    flash("Frågan är sparad.", "success")
+    flash("Frågan är sparad" + (f" för {len(chosen)} delmål." if len(chosen) > 1 else "."),
+          "success")
     return redirect(url_for(".index", round_id=rnd.id) + f"#delmal-{sub_goal.id}")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm import undefer
 
@@ -25,18 +25,17 @@ bp = Blueprint("reports", __name__, url_prefix="/rapporter")
 def request_report(round_id: int):  # type: ignore[no-untyped-def]
     rnd = db.get_or_404(Round, round_id)
     form = report_scope_form(rnd)
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-        return redirect(url_for("admin.round_detail", round_id=round_id))
+    from webapp.views.admin import round_page
+
+    if not form.validate_on_submit():  # shown again, holding what was typed
+        return round_page(rnd, report_form=form, status=422)
     job = attempt(lambda: report_service.request_report(
         current_user, rnd, form.registry_number.data,
         focus_area_ids=form.focus_areas.data or [],
         organisation_ids=form.organisations.data or [],
         include_provenance=bool(form.include_provenance.data)))
     if job is REFUSED:
-        return redirect(url_for("admin.round_detail", round_id=round_id))
+        return round_page(rnd, report_form=form, status=422)
     enqueue_after_commit("build_report", job.id)
     return redirect(url_for(".job", job_id=job.id))
 
@@ -44,7 +43,9 @@ def request_report(round_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:job_id>")
 @roles_required(Role.ADMIN, readers=True)
 def job(job_id: int):  # type: ignore[no-untyped-def]
-    return render_template("reports/job.html", job=db.get_or_404(ReportJob, job_id))
+    current = db.get_or_404(ReportJob, job_id)
+    return render_template("reports/job.html", job=current,
+                           number=report_service.number(current))
 
 
 @bp.route("/<int:job_id>/status")

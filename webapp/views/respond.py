@@ -99,14 +99,16 @@ def _answer_page(submission: Submission, sub_goal: SubGoal, form: AnswerForm,
             and ReviewAction.WITHDRAW in allowed_actions(existing.state, Actor.CONTACT)):
         withdraw_form = WithdrawForm(formdata=None, expected_version=str(existing.version))
     related = [r for r in activities.this_round(submission) if sub_goal in r.sub_goals]
+    questions = questions or questionnaires.questions_for(submission.round, sub_goal)
+    previous = previous_approved(submission.round, submission.organisation_id, sub_goal.id)
     return render_template(
         "respond/answer.html", submission=submission, sub_goal=sub_goal, answer=existing,
         form=form, editable=editable, conflict=conflict, activities=related,
-        withdraw_form=withdraw_form,
-        questions=questions or questionnaires.questions_for(submission.round, sub_goal),
-        fields=fields,
+        withdraw_form=withdraw_form, questions=questions, fields=fields,
         question_errors=errors or {}, unsaved=unsaved if not editable else None,
-        previous=previous_approved(submission.round, submission.organisation_id, sub_goal.id))
+        previous=previous, previous_items=questionnaires.previous_items(
+            questionnaires.questions_for(previous.submission.round, sub_goal),
+            previous.values or {}, previous.text, questions) if previous else [])
 
 
 def _typed(raw: Mapping[str, Any]) -> str:
@@ -198,18 +200,18 @@ def autosave(round_id: int, organisation_id: int, sub_goal_id: int):  # type: ig
         return {"error": " ".join(e for errors in form.errors.values() for e in errors)}, 400
     questions = questionnaires.questions_for(submission.round, sub_goal)
     parsed = questionnaires.parse(questions, request.form)
-    if parsed.errors:
-        return {"error": " ".join(parsed.errors.values())}, 400
     try:
+        # Every valid field is saved; a refused one keeps its stored value and is named.
         saved = answers.save_draft(current_user, submission, sub_goal, parsed.values,
-                                   form.expected(), questions)
+                                   form.expected(), questions, keep_stored=parsed.invalid)
     except StaleState:
         return {"conflict": True, "message": "Någon annan har sparat det här svaret. Tryck "
                 "på Spara utkast för att välja vilket svar som ska gälla."}, 409
     except (ServiceError, InvalidTransition) as refusal:
         return {"error": refusal.message}, 409
     # The version is read before the boundary's commit expires it: no reload.
-    return {"version": saved.version, "saved_at": clock.local_now().strftime("%H:%M")}
+    return {"version": saved.version, "saved_at": clock.local_now().strftime("%H:%M"),
+            "errors": parsed.errors}
 
 
 @bp.route(SUBMISSION + "/kontrollera", methods=["GET", "POST"])
@@ -298,6 +300,17 @@ def _report(submission: Submission, report_id: int) -> ActivityReport:
     return report
 
 
+def _after_activity(submission: Submission, sub_goal_ids: list[int]) -> str:
+    """Back to the sub-goal the contact came from ("Lägg till en aktivitet" there carries
+    ?delmal=), if the activity still serves it; otherwise to the activity list."""
+    wanted = request.args.get("delmal", "")
+    if wanted.isascii() and wanted.isdigit() and int(wanted) in sub_goal_ids:
+        return url_for(".answer", round_id=submission.round_id,
+                       organisation_id=submission.organisation_id, sub_goal_id=int(wanted))
+    return url_for(".activity_list", round_id=submission.round_id,
+                   organisation_id=submission.organisation_id)
+
+
 @bp.route(SUBMISSION + "/aktiviteter/ny", methods=["GET", "POST"], defaults={"report_id": None})
 @bp.route(SUBMISSION + "/aktiviteter/<int:report_id>", methods=["GET", "POST"])
 @roles_required(Role.CONTACT)
@@ -316,8 +329,7 @@ def activity(round_id: int, organisation_id: int, report_id: int | None):  # typ
         if attempt(lambda: activities.save(current_user, submission, data, report)) \
                 is not REFUSED:
             flash(f"Aktiviteten {data.name.strip()} är sparad.", "success")
-            return redirect(url_for(".activity_list", round_id=round_id,
-                                    organisation_id=organisation_id))
+            return redirect(_after_activity(submission, data.sub_goal_ids))
     return render_template("respond/activity.html", submission=submission, form=form,
                            report=report), 422 if form.errors else 200
 
