@@ -7,6 +7,9 @@ people would do it: the admin signs in and sets up their app, creates a reviewer
 password and sets up the app from the mail), adds contacts, opens a round; the contact answers
 through the personal link in their invitation; the reviewer approves; the report builds on a
 real Celery worker (with beat, sending mail to an SMTP server on loopback).
+
+The same path runs for a second region's plan file (issue 14, part 6): nothing a person of
+that region sees, no mail and no page of the report, says Örebro.
 """
 from __future__ import annotations
 
@@ -26,19 +29,22 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 
+from tests.delegation import answer_through_link, delegate_sub_goal
+from tests.fixtures.contact_files import EMAILS, contacts_xlsx
 from tests.integration.conftest import PROJECT
 from tests.integration.test_mail_schedule import Inbox, free_port
-from tests.web import Browser, checkboxes, text_of
+from tests.web import Browser, checkboxes, csrf_token, text_of
 
 PLAN_FILE = PROJECT / "data" / "region-orebro-lan.yaml"
+SECOND_REGION = PROJECT / "tests" / "data" / "region-gavleborg.yaml"
 FLASK = Path(sys.executable).parent / "flask"
 ADMIN = ("enhetschef@region.example", "Elin Enhetschef", "ett riktigt långt lösenord")
 REVIEWER = ("granskaren@region.example", "Rasmus Granskare")
-CONTACTS = [  # (organisation, name, email, title, phone)
+CONTACTS = [  # (organisation, name, email, title, phone): added one by one in the form
     ("Kumla", "Karin Kumla", "Karin.Kumla@Kumla.example ", "Folkhälsostrateg", "019-58 80 00"),
-    ("Kumla", "Kalle Kumla", "kalle.kumla@kumla.example", "", ""),
     ("Laxå", "Lena Laxå", "lena@laxa.example", "Utvecklingsledare", ""),
 ]
+COLLEAGUE = ("Kalle Kumla", "kalle.kumla@kumla.example")  # invited by Karin, the main contact
 ANSWER = ("Kumla har startat ett brukarråd inom socialtjänsten; sex möten under året och "
           "brukarna är med och följer upp arbetet.")
 SUB_GOAL_PREFIX = "Delmål 5"
@@ -52,7 +58,7 @@ def _run_flask(env: dict[str, str], *args: str) -> str:
 
 
 @pytest.fixture()
-def unit(make_database, redis_url, tmp_path) -> Iterator[tuple[Flask, Inbox]]:
+def unit(request, make_database, redis_url, tmp_path) -> Iterator[tuple[Flask, Inbox]]:
     """An empty database made ready by the operator's three commands, a worker with beat,
     an SMTP server, and the web app (in this process, driven through its test client)."""
     from celery import current_app as current_celery
@@ -75,7 +81,7 @@ def unit(make_database, redis_url, tmp_path) -> Iterator[tuple[Flask, Inbox]]:
 
     # The operator's three commands, on an empty database.
     _run_flask(full_env, "db", "upgrade")
-    _run_flask(full_env, "import-plan", str(PLAN_FILE))
+    _run_flask(full_env, "import-plan", str(getattr(request, "param", PLAN_FILE)))
     _run_flask(full_env, "create-admin", "--email", ADMIN[0], "--name", ADMIN[1],
                "--password", ADMIN[2])
 
@@ -162,6 +168,30 @@ def add_contacts(admin: Browser, rows: list[tuple[str, str, str, str, str]]) -> 
         assert f"{name} är kontaktperson för {organisation}" in text_of(response)
 
 
+def import_contacts(admin: Browser) -> None:
+    """The unit's Excel list: the preview shows its two bad rows and writes nothing; the
+    corrected file is confirmed."""
+    def upload(content: bytes):
+        page = admin.get("/admin/personer/import")
+        response = admin.client.post("/admin/personer/import", data={
+            "csrf_token": csrf_token(page), "file": (io.BytesIO(content), "kontakter.xlsx")},
+            content_type="multipart/form-data")
+        admin.page = response
+        return text_of(response)
+
+    preview = upload(contacts_xlsx(bad_rows=True))
+    assert "2 rader med fel" in preview
+    assert "Lekebärg" in preview  # the misspelt municipality is named on its line
+    preview = upload(contacts_xlsx(bad_rows=False))
+    assert "0 med fel" in preview
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', admin.page.text).group(1)
+    done = admin.client.post("/admin/personer/import/bekrafta", data={
+        "csrf_token": csrf_token(admin.page), "token": token}, follow_redirects=True)
+    assert done.status_code == 200
+    for email in EMAILS:  # every row of the corrected file is a contact now
+        assert email in text_of(done), text_of(done)[:1500]
+
+
 def test_a_unit_runs_a_round_from_an_empty_database(unit) -> None:
     app, inbox = unit
 
@@ -184,9 +214,11 @@ def test_a_unit_runs_a_round_from_an_empty_database(unit) -> None:
     enrol_authenticator(reviewer)
     assert reviewer.client.get("/granskning/").status_code == 200
 
-    # The admin adds the contacts (later: imports them) and picks Kumla's main contact.
+    # The admin imports the unit's contact list, adds two more by hand, and picks Kumla's
+    # main contact.
     page = admin.get("/admin/kontaktpersoner")
     assert "saknar aktiv kontaktperson" in text_of(page)
+    import_contacts(admin)
     add_contacts(admin, CONTACTS)
     page = admin.get("/admin/kontaktpersoner")
     kumla_url = re.search(r'href="(/admin/kontaktpersoner/organisation/\d+)">Kumla<',
@@ -196,10 +228,11 @@ def test_a_unit_runs_a_round_from_an_empty_database(unit) -> None:
     response = admin.submit({"contact": karin_id}, action=kumla_url + "/huvudkontakt")
     assert "Karin Kumla är huvudkontakt för Kumla" in text_of(response)
 
-    # The admin opens a round for one sub-goal, to Kumla and Laxå; Nora has no contact and
-    # the page says so before the round is opened.
+    # The admin opens a round for one sub-goal, to Kumla and Laxå; Askersund has no contact
+    # and the page says so before the round is opened.
     page = admin.get("/admin/omgang/ny")
-    assert "Nora (kommun, ingen aktiv kontaktperson)" in text_of(page)
+    assert "Askersund (kommun, ingen aktiv kontaktperson)" in text_of(page)
+    assert "Nora (kommun, ingen aktiv kontaktperson)" not in text_of(page)  # imported
     sub_goals = checkboxes(page.text, "sub_goals")
     organisations = checkboxes(page.text, "organisations")
     chosen_goal = next(v for label, v in sub_goals.items() if label.startswith(SUB_GOAL_PREFIX))
@@ -213,22 +246,18 @@ def test_a_unit_runs_a_round_from_an_empty_database(unit) -> None:
     round_url = admin.url
     assert "saknar aktiv kontaktperson" not in text_of(admin.page)
 
-    # ---- Delegation (issue 13, built in parallel by people-self) ----------------------------
-    # The main contact Karin assigns the sub-goal to her colleague Kalle, who then answers
-    # through his own link. Until that lands, Karin answers herself.
-    # ------------------------------------------------------------------------------------------
-
-    # The contact answers through the personal link in the invitation.
+    # The main contact opens her invitation, invites her colleague Kalle and makes him
+    # responsible for the sub-goal; Kalle answers through his own personal link.
     invitation = wait_for_mail(inbox, "karin.kumla@kumla.example", "Inbjudan")
-    contact = Browser(app.test_client())
-    contact.get(link_in(invitation, "/lank/"))
-    contact.submit({})  # the "continue" button: a mail scanner's GET does not sign anyone in
-    answer_url = contact.links(r"/svar/omgang/\d+/organisation/\d+/delmal/\d+")[0]
-    contact.get(answer_url)
-    response = contact.submit({"text": ANSWER, "submit": "Spara och skicka in"})
-    assert "är inskickat för granskning" in text_of(response)
-    wait_for_mail(inbox, "kalle.kumla@kumla.example", "Inbjudan")  # every contact is invited
-    wait_for_mail(inbox, "lena@laxa.example", "Inbjudan")
+    karin = Browser(app.test_client())
+    karin.get(link_in(invitation, "/lank/"))
+    karin.submit({})  # the "continue" button: a mail scanner's GET does not sign anyone in
+    delegate_sub_goal(karin, karin.url, SUB_GOAL_PREFIX, COLLEAGUE[0],
+                      invite_email=COLLEAGUE[1])
+    invitation = wait_for_mail(inbox, COLLEAGUE[1], "Inbjudan")
+    answer_through_link(Browser(app.test_client()), link_in(invitation, "/lank/"),
+                        SUB_GOAL_PREFIX, {"text": ANSWER})
+    wait_for_mail(inbox, "lena@laxa.example", "Inbjudan")  # every contact is invited
 
     # The reviewer approves.
     rounds = reviewer.get("/granskning/")
@@ -259,3 +288,75 @@ def test_a_unit_runs_a_round_from_an_empty_database(unit) -> None:
     document = docx.Document(io.BytesIO(download.data))
     everything = "\n".join(p.text for p in document.paragraphs)
     assert ANSWER in everything and "Dnr: 27RS0013" in everything
+
+
+def _report_text(admin: Browser, round_url: str) -> str:
+    """Build the round's report on the worker; everything it prints, footers included."""
+    admin.get(round_url)
+    report_action = re.search(r'action="(/rapporter/omgang/\d+)"', admin.page.text).group(1)
+    admin.submit({"registry_number": ""}, action=report_action)
+    job_url = admin.url
+    deadline = time.monotonic() + 90
+    while (status := admin.client.get(f"{job_url}/status").get_json())["state"] not in (
+            "done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert status["state"] == "done", status
+    document = docx.Document(io.BytesIO(admin.client.get(status["download_url"]).data))
+    parts = [p.text for p in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    for section in document.sections:
+        parts += [p.text for p in section.footer.paragraphs + section.header.paragraphs]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("unit", [SECOND_REGION], indirect=True, ids=["gavleborg"])
+def test_a_second_region_runs_a_round_with_its_own_plan_file_and_no_code_change(unit) -> None:
+    app, inbox = unit
+    seen: list[str] = []  # every page a person of this region was shown
+
+    admin = Browser(app.test_client())
+    seen.append(text_of(admin.get("/logga-in")))
+    admin.submit({"email": ADMIN[0], "password": ADMIN[2]})
+    enrol_authenticator(admin)
+    add_contacts(admin, [("Gävle", "Greta Gävle", "greta@gavle.example", "Strateg", "")])
+    seen.append(text_of(admin.get("/admin/kontaktpersoner")))
+    page = admin.get("/admin/omgang/ny")
+    seen.append(text_of(page))
+    goal = next(v for label, v in checkboxes(page.text, "sub_goals").items()
+                if label.startswith("Delmål 1"))
+    response = admin.submit({
+        "name": "Uppföljning 2027", "year": "2027",
+        "deadline": (dt.date.today() + dt.timedelta(days=20)).isoformat(),
+        "sub_goals": [goal],
+        "organisations": [checkboxes(page.text, "organisations")["Gävle (kommun)"]]})
+    assert "Omgången Uppföljning 2027 är öppen." in text_of(response)
+    round_url = admin.url
+    seen.append(text_of(admin.page))
+
+    # The contact answers through her link; the admin (who wrote nothing) approves.
+    invitation = wait_for_mail(inbox, "greta@gavle.example", "Inbjudan")
+    contact = answer_through_link(Browser(app.test_client()), link_in(invitation, "/lank/"),
+                                  "Delmål 1", {"text": "Gävle har öppnat en läxhjälp."})
+    seen.append(text_of(contact.page))
+    for path in ("/integritet", "/tillganglighet"):
+        seen.append(text_of(contact.get(path)))
+    page = admin.get("/granskning/")
+    round_link = admin.links(r"/granskning/omgang/\d+")[0]
+    page = admin.get(round_link)
+    seen.append(text_of(page))
+    admin.get(admin.links(r"/granskning/svar/\d+")[0])
+    seen.append(text_of(admin.page))
+    assert "Svaret är godkänt." in text_of(admin.submit({"approve": "Godkänn"},
+                                                        action=admin.url))
+    report = _report_text(admin, round_url)
+
+    mails = [m.get_body(("plain",)).get_content() for m in inbox.messages]
+    mails += [m.get_body(("html",)).get_content() for m in inbox.messages]
+    assert "Gävle har öppnat en läxhjälp." in report
+    assert "Region Gävleborg" in report  # the footer names the region from the plan file
+    assert any("Region Gävleborg" in mail for mail in mails)
+    assert any("Enheten för social hållbarhet" in mail for mail in mails)
+    assert "Region Gävleborg är personuppgiftsansvarig" in " ".join(seen)
+    for where, text in ([("report", report)] + [("mail", m) for m in mails]
+                        + [("page", t) for t in seen]):
+        assert "Örebro" not in text, (where, text[:2000])
