@@ -9,8 +9,10 @@ from sqlalchemy.orm import selectinload
 from webapp import clock
 from webapp.extensions import db
 from webapp.models import (Activity, ActivityArea, ActivityLevel, ActivityReport,
-                           ActivityStatus, FocusArea, Round, RoundStatus, Submission, User)
+                           ActivityStatus, Answer, FocusArea, Round, RoundStatus, SubGoal,
+                           Submission, User)
 from webapp.services import NotFound, ServiceError, audit
+from webapp.workflows.review import ReviewState
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
@@ -53,6 +55,49 @@ def from_last_round(submission: Submission) -> list[ActivityReport]:
     return [r for r in latest.values() if r.activity_id not in reported]
 
 
+def approved_sub_goals(submission: Submission) -> dict[int, SubGoal]:
+    """The sub-goals whose answer is approved in this submission, by id. Their activities
+    were approved with the answer and so are locked until the answer is opened again."""
+    return {a.sub_goal_id: a.sub_goal for a in db.session.scalars(
+        select(Answer).where(Answer.submission_id == submission.id,
+                             Answer.state == ReviewState.APPROVED)
+        .options(selectinload(Answer.sub_goal)))}
+
+
+def _short(sub_goal: SubGoal) -> str:
+    return sub_goal.title.split(" – ")[0]
+
+
+def is_locked(report: ActivityReport, approved: dict[int, SubGoal]) -> bool:
+    return any(sg.id in approved for sg in report.sub_goals)
+
+
+def locked_reason(report: ActivityReport, approved: dict[int, SubGoal]) -> str | None:
+    """Why the contact cannot change this activity in this round, or None."""
+    goals = [approved[sg.id] for sg in report.sub_goals if sg.id in approved]
+    if not goals:
+        return None
+    names = ", ".join(_short(sg) for sg in goals)
+    verb = "som redan är godkänt" if len(goals) == 1 else "som redan är godkända"
+    return (f"Aktiviteten hör till {names}, {verb}. Be granskaren öppna svaret igen om "
+            "den behöver ändras.")
+
+
+def _check_unlocked(submission: Submission, report: ActivityReport | None,
+                    sub_goal_ids: list[int]) -> None:
+    """What a reviewer approved does not change behind their back: no activity of an
+    approved sub-goal changes, and none is added to one, until the answer is reopened."""
+    approved = approved_sub_goals(submission)
+    if report is not None and (reason := locked_reason(report, approved)):
+        raise ServiceError(reason)
+    goals = [approved[i] for i in sorted(set(sub_goal_ids)) if i in approved]
+    if goals:
+        names = ", ".join(_short(sg) for sg in goals)
+        verb = "som redan är godkänt" if len(goals) == 1 else "som redan är godkända"
+        raise ServiceError(f"Aktiviteten kan inte kopplas till {names}, {verb}. Be "
+                           "granskaren öppna svaret igen om aktiviteten ska redovisas där.")
+
+
 def _check(submission: Submission, data: ActivityInput) -> None:
     if submission.round.status is not RoundStatus.OPEN:
         raise ServiceError("Uppföljningsomgången är stängd och kan inte längre ändras.")
@@ -89,6 +134,10 @@ def save(actor: User, submission: Submission, data: ActivityInput,
     """Update ``report``; or create this round's report of ``activity`` (carried forward) or
     of a new activity."""
     _check(submission, data)
+    if report is not None and (report.round_id != submission.round_id
+                               or report.activity.organisation_id != submission.organisation_id):
+        raise NotFound()
+    _check_unlocked(submission, report, data.sub_goal_ids)
     if report is None:
         if activity is None:
             activity = Activity(organisation_id=submission.organisation_id,
@@ -97,9 +146,6 @@ def save(actor: User, submission: Submission, data: ActivityInput,
         report = ActivityReport(activity=activity, round_id=submission.round_id,
                                 status=data.status)
         db.session.add(report)
-    elif (report.round_id != submission.round_id
-          or report.activity.organisation_id != submission.organisation_id):
-        raise NotFound()
     report.activity.name = data.name.strip()
     report.activity.activity_area_id = data.activity_area_id
     report.status = data.status
@@ -123,7 +169,8 @@ def carry_forward(actor: User, submission: Submission, earlier: ActivityReport) 
     if any(r.activity_id == earlier.activity_id for r in this_round(submission)):
         raise ServiceError("Aktiviteten finns redan i den här omgången.")
     allowed = {sg.id for sg in submission.round.sub_goals_for(submission.organisation)}
-    goals = [sg.id for sg in earlier.sub_goals if sg.id in allowed] or sorted(allowed)[:1]
+    open_goals = sorted(allowed - set(approved_sub_goals(submission)))
+    goals = [sg.id for sg in earlier.sub_goals if sg.id in allowed] or open_goals[:1]
     return save(actor, submission, ActivityInput(
         earlier.activity.name, earlier.description, earlier.status, earlier.start_year,
         earlier.end_year, earlier.responsible_unit, earlier.level, goals),
@@ -137,6 +184,7 @@ def remove(actor: User, submission: Submission, report: ActivityReport) -> None:
         raise NotFound()
     if submission.round.status is not RoundStatus.OPEN:
         raise ServiceError("Uppföljningsomgången är stängd och kan inte längre ändras.")
+    _check_unlocked(submission, report, [])
     audit.record(actor, "activity.remove", "activity_report", report.id,
                  round_id=submission.round_id)
     db.session.delete(report)

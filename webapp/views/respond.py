@@ -237,6 +237,7 @@ def activity_list(round_id: int, organisation_id: int):  # type: ignore[no-untyp
     submission = _load(round_id, organisation_id)
     return render_template("respond/activities.html", submission=submission,
                            reports=activities.this_round(submission),
+                           approved=activities.approved_sub_goals(submission),
                            earlier=activities.from_last_round(submission), button=EmptyForm())
 
 
@@ -290,8 +291,11 @@ def activity(round_id: int, organisation_id: int, report_id: int | None):  # typ
             flash(f"Aktiviteten {data.name.strip()} är sparad.", "success")
             return redirect(url_for(".activity_list", round_id=round_id,
                                     organisation_id=organisation_id))
+    approved = activities.approved_sub_goals(submission)
     return render_template("respond/activity.html", submission=submission, form=form,
-                           report=report), 422 if form.errors else 200
+                           report=report, approved=approved,
+                           locked=report and activities.locked_reason(report, approved)), \
+        422 if form.errors else 200
 
 
 @bp.route(SUBMISSION + "/aktiviteter/<int:report_id>/uppdatera", methods=["POST"])
