@@ -136,3 +136,117 @@ def test_carry_forward_into_an_approved_sub_goal_is_refused(browser: Browser, de
     with demo.app_context():
         assert db.session.scalar(select(ActivityReport).where(
             ActivityReport.round_id == new_id)) is None
+
+
+def _answer_id(app, organisation: str, sub_goal_id: int) -> int:
+    from webapp.models import Answer, Submission
+    with app.app_context():
+        return db.session.scalar(select(Answer.id).join(Submission).where(
+            Submission.organisation_id == _org(app, organisation),
+            Answer.sub_goal_id == sub_goal_id))
+
+
+def _edit_activity(browser: Browser, base: str, report_id: int, description: str) -> None:
+    browser.get(f"{base}/aktiviteter/{report_id}")
+    browser.submit({"description": description, "sub_goals": ["1"]}, action=None)
+    assert "är sparad" in text_of(browser.page), text_of(browser.page)[:600]
+
+
+def test_the_reviewer_sees_the_activities_and_their_changes_and_approves_what_was_seen(
+        demo) -> None:
+    kumla, reviewer = Browser(demo.test_client()), Browser(demo.test_client())
+    kumla.login("kumla@example.se")
+    reviewer.login("granskare@example.se")
+    base = _base(demo, "Kumla")
+    kumla.get(f"{base}/aktiviteter/ny")
+    kumla.submit(_form(name="MI-utbildning", description="Två kurser i MI."), action=None)
+    with demo.app_context():
+        report_id = db.session.scalar(select(ActivityReport.id))
+    answer_url = f"/granskning/svar/{_answer_id(demo, 'Kumla', 1)}"
+
+    page = text_of(reviewer.get(answer_url))
+    assert "Aktiviteter" in page and "MI-utbildning" in page and "Två kurser i MI." in page
+    reviewer.submit({"comment": "Hur många deltog?", "return_": "Returnera med kommentar"},
+                    action=answer_url)
+
+    _edit_activity(kumla, base, report_id, "Tre kurser i MI, 40 deltagare.")
+    kumla.get(f"{base}/delmal/1")
+    kumla.submit({"submit": "Spara och skicka in"}, action=f"{base}/delmal/1")
+
+    page = reviewer.get(answer_url)
+    assert "Ändringar i aktiviteterna sedan förra granskningen" in text_of(page)
+    assert "<del><span class=\"visually-hidden\">[borttaget: </span>Två" in page.text
+    assert "[tillagt: </span>Tre" in page.text
+
+    # The contact changes the activity while the reviewer reads: approving what the reviewer
+    # did not see is refused, and the page then shows what is there now.
+    _edit_activity(kumla, base, report_id, "Fyra kurser i MI.")
+    refused = reviewer.submit({"approve": "Godkänn"}, action=answer_url, expect=409)
+    assert "Aktiviteterna har ändrats sedan du öppnade sidan" in text_of(refused)
+    assert "Fyra kurser i MI." in text_of(refused)
+    reviewer.submit({"approve": "Godkänn"}, action=answer_url)
+    assert "Svaret är godkänt." in text_of(reviewer.page)
+
+    # Approved: the contact can no longer change it, and the export carries what was seen.
+    kumla.get(f"{base}/aktiviteter/{report_id}")
+    assert LOCKED in text_of(kumla.page)
+    csv_text = reviewer.client.get("/admin/omgang/1/export.csv").data.decode("utf-8-sig")
+    assert "Fyra kurser i MI." in csv_text
+
+
+def test_export_and_word_report_carry_only_reviewed_activity_text(browser: Browser, worker,
+                                                                  demo) -> None:
+    import io
+    import time
+
+    import docx
+    import openpyxl
+
+    from webapp.services import activities, answers, review
+
+    with demo.app_context():
+        kumla = db.session.scalar(select(User).where(User.email == "kumla@example.se"))
+        reviewer = db.session.scalar(select(User).where(User.email == "granskare@example.se"))
+        submission = answers.get_submission(1, _org(demo, "Kumla"))
+        report = activities.save(kumla, submission, activities.ActivityInput(
+            "MI-utbildning", "Granskad beskrivning.", ActivityStatus.ONGOING, 2021, 2023,
+            "Socialtjänsten", None, [1]))
+        answer = answers.find_answer(submission, 1)
+        review.approve(reviewer, answer, expected_state=answer.state,
+                       expected_version=answer.version)
+        db.session.commit()
+        report_id = report.id
+    contact = Browser(demo.test_client())
+    contact.login("kumla@example.se")
+    base = _base(demo, "Kumla")
+    token = csrf_token(contact.get(f"{base}/aktiviteter"))
+    contact.client.post(f"{base}/aktiviteter/{report_id}", data={
+        "csrf_token": token, **_form(name="MI-utbildning", description="ÄNDRAD EFTER GODKÄNNANDE")})
+    contact.client.post(f"{base}/aktiviteter/ny", data={
+        "csrf_token": token, **_form(name="Smyg", description="ALDRIG GRANSKAD",
+                                     sub_goals=["1", "2"])})
+    assert contact.client.post(f"{base}/aktiviteter/ny", data={
+        "csrf_token": token, **_form(name="Utkast", description="INTE GRANSKAD ÄN",
+                                     sub_goals=["2"])}).status_code == 302
+
+    browser.login("admin@example.se")
+    csv_text = browser.client.get("/admin/omgang/1/export.csv").data.decode("utf-8-sig")
+    book = openpyxl.load_workbook(io.BytesIO(browser.client.get("/admin/omgang/1/export.xlsx").data))
+    xlsx_text = "\n".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row)
+    page = browser.get("/admin/omgang/1")
+    response = browser.client.post("/rapporter/omgang/1", data={
+        "csrf_token": csrf_token(page), "registry_number": ""}, follow_redirects=True)
+    job_url = response.request.path
+    deadline = time.monotonic() + 60
+    while (status := browser.client.get(f"{job_url}/status").get_json())["state"] not in (
+            "done", "failed"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.3)
+    document = docx.Document(io.BytesIO(browser.client.get(status["download_url"]).data))
+    word_text = "\n".join([p.text for p in document.paragraphs] + [
+        c.text for t in document.tables for row in t.rows for c in row.cells])
+    for text in (csv_text, xlsx_text, word_text):
+        assert "Granskad beskrivning." in text or "MI-utbildning" in text
+        for unreviewed in ("ÄNDRAD EFTER GODKÄNNANDE", "ALDRIG GRANSKAD", "INTE GRANSKAD ÄN"):
+            assert unreviewed not in text
+    assert "Granskad beskrivning." in csv_text and "Granskad beskrivning." in xlsx_text

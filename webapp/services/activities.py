@@ -189,3 +189,30 @@ def remove(actor: User, submission: Submission, report: ActivityReport) -> None:
                  round_id=submission.round_id)
     db.session.delete(report)
     db.session.flush()
+
+
+def for_answer(answer: Answer) -> list[ActivityReport]:
+    """The activities reported this round for the answer's sub-goal: reviewed with it."""
+    return [r for r in this_round(answer.submission)
+            if any(sg.id == answer.sub_goal_id for sg in r.sub_goals)]
+
+
+def as_text(reports: list[ActivityReport]) -> str:
+    """The activities as the reviewer reads them, one block each: what a review snapshot
+    keeps and what the next review is diffed against."""
+    blocks = []
+    for r in sorted(reports, key=lambda r: (r.activity.name, r.id)):
+        years = (f"{r.start_year or ''}–{r.end_year or ''}"
+                 if r.start_year or r.end_year else "")
+        facts = [f for f in (r.status.label, years, r.responsible_unit,
+                             r.level.label if r.level else None) if f]
+        blocks.append(f"{r.activity.name} ({', '.join(facts)})\n{r.description}".rstrip())
+    return "\n\n".join(blocks)
+
+
+def fingerprint(text: str) -> str:
+    """A short digest of ``as_text``: the review form carries it, so a reviewer approves the
+    activities they saw, not ones changed since the page was loaded."""
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
