@@ -250,3 +250,45 @@ def test_export_and_word_report_carry_only_reviewed_activity_text(browser: Brows
         for unreviewed in ("ÄNDRAD EFTER GODKÄNNANDE", "ALDRIG GRANSKAD", "INTE GRANSKAD ÄN"):
             assert unreviewed not in text
     assert "Granskad beskrivning." in csv_text and "Granskad beskrivning." in xlsx_text
+
+
+def _link_session(app, email: str, round_id: int):
+    from webapp.services import links
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        token = links.issue(db.session.get(Round, round_id), user)
+        db.session.commit()
+    client = app.test_client()
+    page = client.get(f"/lank/{token}")
+    assert client.post(f"/lank/{token}", data={"csrf_token": csrf_token(page)}).status_code == 302
+    return client, token
+
+
+def test_a_round_one_link_session_cannot_copy_a_later_rounds_activity(demo) -> None:
+    """Copy-forward takes an earlier round's report only: a later (closed) round's report of
+    the same organisation is out of reach by id."""
+    from webapp.services import activities, answers
+    with demo.app_context():
+        admin = db.session.scalar(select(User).where(User.email == "admin@example.se"))
+        kumla = db.session.scalar(select(User).where(User.email == "kumla@example.se"))
+        later = rounds.create_next_round(admin, db.session.get(Round, 1))
+        later.opens_on, later.status = dt.date.today(), RoundStatus.OPEN
+        db.session.flush()
+        report = activities.save(kumla, answers.get_submission(later.id, _org(demo, "Kumla")),
+                                 activities.ActivityInput(
+                                     "Omgång två", "Text från omgång två.", ActivityStatus.DONE,
+                                     2022, 2023, None, None, [2]))
+        later.status = RoundStatus.CLOSED
+        db.session.commit()
+        later_report = report.id
+    client, _ = _link_session(demo, "kumla@example.se", 1)
+    base = _base(demo, "Kumla")
+    page = client.get(f"{base}/aktiviteter")
+    assert "Omgång två" not in page.text
+    response = client.post(f"{base}/aktiviteter/{later_report}/uppdatera",
+                           data={"csrf_token": csrf_token(page)}, follow_redirects=True)
+    assert response.status_code == 404
+    assert "Text från omgång två." not in response.text
+    with demo.app_context():
+        assert db.session.scalar(select(ActivityReport).where(ActivityReport.round_id == 1)) \
+            is None

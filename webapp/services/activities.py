@@ -98,6 +98,16 @@ def _check_unlocked(submission: Submission, report: ActivityReport | None,
                            "granskaren öppna svaret igen om aktiviteten ska redovisas där.")
 
 
+def earlier_report(submission: Submission, report_id: int) -> ActivityReport:
+    """An activity's latest report from an earlier round of the same organisation: the only
+    thing copy-forward may read. Another organisation's, this round's or a later round's
+    report is NotFound (a link session reads its own round, and what came before it)."""
+    found = next((r for r in from_last_round(submission) if r.id == report_id), None)
+    if found is None:
+        raise NotFound()
+    return found
+
+
 def _check(submission: Submission, data: ActivityInput) -> None:
     if submission.round.status is not RoundStatus.OPEN:
         raise ServiceError("Uppföljningsomgången är stängd och kan inte längre ändras.")
@@ -163,8 +173,7 @@ def save(actor: User, submission: Submission, data: ActivityInput,
 
 def carry_forward(actor: User, submission: Submission, earlier: ActivityReport) -> ActivityReport:
     """Start this round's report of an activity from its last one, for updating."""
-    if (earlier.activity.organisation_id != submission.organisation_id
-            or earlier.round_id == submission.round_id):
+    if earlier.id not in {r.id for r in from_last_round(submission)}:
         raise NotFound()
     if any(r.activity_id == earlier.activity_id for r in this_round(submission)):
         raise ServiceError("Aktiviteten finns redan i den här omgången.")

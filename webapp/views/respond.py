@@ -302,8 +302,9 @@ def activity(round_id: int, organisation_id: int, report_id: int | None):  # typ
 @roles_required(Role.CONTACT)
 def carry_forward(round_id: int, organisation_id: int, report_id: int):  # type: ignore[no-untyped-def]
     submission = _load(round_id, organisation_id)
-    earlier = db.session.get(ActivityReport, report_id)
-    if earlier is None or earlier.activity.organisation_id != submission.organisation_id:
+    try:
+        earlier = activities.earlier_report(submission, report_id)
+    except NotFound:
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
