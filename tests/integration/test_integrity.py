@@ -292,3 +292,41 @@ def test_a_round_one_link_session_cannot_copy_a_later_rounds_activity(demo) -> N
     with demo.app_context():
         assert db.session.scalar(select(ActivityReport).where(ActivityReport.round_id == 1)) \
             is None
+
+
+def _autosave(client, base: str, page) -> int:
+    return client.post(f"{base}/delmal/2/autospara", data={
+        "csrf_token": csrf_token(page), "text": "Sparat i en gammal session.",
+        "expected_version": ""}).status_code
+
+
+def test_revoking_a_link_ends_the_sessions_started_with_it(browser: Browser, demo) -> None:
+    client, _ = _link_session(demo, "kumla@example.se", 1)
+    base = _base(demo, "Kumla")
+    page = client.get(f"{base}/delmal/2")
+    assert page.status_code == 200
+    browser.login("admin@example.se")
+    admin_page = browser.get("/admin/omgang/1/utskick")
+    with demo.app_context():
+        kumla = db.session.scalar(select(User.id).where(User.email == "kumla@example.se"))
+    browser.client.post(f"/admin/omgang/1/lankar/{kumla}/sparra",
+                        data={"csrf_token": csrf_token(admin_page)})
+    assert client.get(f"{base}/delmal/2").status_code == 302  # to the sign-in page
+    assert _autosave(client, base, page) in (302, 400, 401)
+    from webapp.models import Answer, Submission
+    with demo.app_context():
+        assert db.session.scalar(select(Answer).join(Submission).where(
+            Submission.organisation_id == _org(demo, "Kumla"), Answer.sub_goal_id == 2)) is None
+
+
+def test_closing_the_round_ends_its_link_sessions(browser: Browser, demo) -> None:
+    client, _ = _link_session(demo, "kumla@example.se", 1)
+    base = _base(demo, "Kumla")
+    page = client.get(f"{base}/delmal/2")
+    with demo.app_context():
+        admin = db.session.scalar(select(User).where(User.email == "admin@example.se"))
+        rounds.close_round(admin, db.session.get(Round, 1))
+        db.session.commit()
+    assert client.get(f"{base}/delmal/2").status_code == 302
+    assert client.get("/svar/").status_code == 302
+    assert _autosave(client, base, page) in (302, 400, 401)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import RecoveryCode, User, UserSession
+from webapp.models import PersonalLink, RecoveryCode, RoundStatus, User, UserSession
 from webapp.services import audit
 
 RECOVERY_CODES = 10
@@ -23,12 +23,13 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def start_session(user: User, via: str) -> str:
-    """A new server-side session; returns the random id for the cookie (only its hash is kept)."""
+def start_session(user: User, via: str, link_id: int | None = None) -> str:
+    """A new server-side session; returns the random id for the cookie (only its hash is kept).
+    ``link_id``: the personal link it was opened with, which it lives no longer than."""
     sid = secrets.token_urlsafe(32)
     now = clock.now()
     db.session.add(UserSession(id=_digest(sid), user_id=user.id, via=via, created_at=now,
-                               last_seen_at=now))
+                               last_seen_at=now, link_id=link_id))
     audit.record(user, f"auth.login.{via}", "user", user.id)
     db.session.flush()
     return sid
@@ -50,13 +51,19 @@ def current_session(sid: str, user_id: int, *, idle: dt.timedelta,
                     absolute: dt.timedelta) -> UserSession | None:
     """The live session behind the cookie, or None when it ended, idled or grew too old."""
     # The person comes in the same query: this runs on every request.
-    user_session = db.session.get(UserSession, _digest(sid),
-                                  options=[joinedload(UserSession.user)])
+    user_session = db.session.get(UserSession, _digest(sid), options=[
+        joinedload(UserSession.user),
+        joinedload(UserSession.link).joinedload(PersonalLink.round)])
     now = clock.now()
     if (user_session is None or user_session.user_id != user_id
             or user_session.ended_at is not None or not user_session.user.active
             or now - user_session.last_seen_at > idle
             or now - user_session.created_at > absolute):
+        return None
+    link = user_session.link
+    if link is not None and (link.revoked_at is not None
+                             or link.round.status is RoundStatus.CLOSED):
+        # A link session lives no longer than its link: revoked, or its round closed.
         return None
     if now - user_session.last_seen_at > TOUCH_EVERY:
         user_session.last_seen_at = now

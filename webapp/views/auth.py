@@ -37,11 +37,11 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def finish_login(user: User, via: str) -> None:
+def finish_login(user: User, via: str, link_id: int | None = None) -> None:
     """A fresh session (no fixation), known to the server, for ``user``."""
     logout_user()
     session.clear()
-    session["sid"] = auth_service.start_session(user, via)
+    session["sid"] = auth_service.start_session(user, via, link_id)
     login_user(user)
 
 

@@ -49,7 +49,7 @@ def use_link(token: str):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return _private(make_response(render_template(
             "links/refused.html", message=refusal.message, form=NewLinkForm()), 404))
-    finish_login(link.user, "link")
+    finish_login(link.user, "link", link.id)
     db.session.commit()
     session[LINK_ROUND] = link.round_id
     organisations = [o for o in link.user.organisations
