@@ -6,8 +6,9 @@ import hashlib
 import secrets
 
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import clock
 from webapp.extensions import db
@@ -89,9 +90,21 @@ def _accept_totp(user: User, secret: str, code: str) -> bool:
         moment = now + dt.timedelta(seconds=30 * drift)
         step = totp.timecode(moment)
         if secrets.compare_digest(totp.at(moment), code) and step > (user.totp_last_step or -1):
-            user.totp_last_step = step
-            return True
+            return _claim_step(user, step)
     return False
+
+
+def _claim_step(user: User, step: int) -> bool:
+    """Mark ``step`` used in one conditional UPDATE: of requests posting the same code at
+    once, the row lock lets exactly one match (the others re-check and find it used)."""
+    claimed = db.session.execute(
+        update(User).where(User.id == user.id,
+                           or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(user, "totp_last_step", step)
+    return True
 
 
 def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
@@ -115,11 +128,13 @@ def verify_second_factor(user: User, code: str) -> bool:
     if user.totp_secret and _accept_totp(user, user.totp_secret, code):
         return True
     cleaned = code.strip().lower().replace(" ", "").replace("-", "")
-    recovery = db.session.scalar(select(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _digest(cleaned),
-        RecoveryCode.used_at.is_(None)))
-    if recovery is not None:
-        recovery.used_at = clock.now()
+    # Used up in one conditional UPDATE: posted twice at once, it signs in once.
+    used = db.session.execute(
+        update(RecoveryCode).where(RecoveryCode.user_id == user.id,
+                                   RecoveryCode.code_hash == _digest(cleaned),
+                                   RecoveryCode.used_at.is_(None))
+        .values(used_at=clock.now()).execution_options(synchronize_session=False))
+    if used.rowcount == 1:  # type: ignore[attr-defined]
         audit.record(user, "auth.recovery_code_used", "user", user.id)
         return True
     audit.record(user, "auth.second_factor_failed", "user", user.id)

