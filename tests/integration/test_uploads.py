@@ -80,3 +80,47 @@ def test_a_template_keeps_only_what_a_template_needs(browser: Browser, demo) -> 
     names = zipfile.ZipFile(io.BytesIO(stored)).namelist()
     assert "word/styles.xml" in names and "word/document.xml" in names
     assert "word/vbaProject.bin" not in names and "customXml/item1.xml" not in names
+
+
+def _plan_upload(browser: Browser, content: bytes):
+    page = browser.get("/admin/struktur/fil")
+    return browser.client.post("/admin/struktur/fil", data={
+        "csrf_token": csrf_token(page), "file": (io.BytesIO(content), "plan.yaml")},
+        content_type="multipart/form-data", follow_redirects=True)
+
+
+def test_a_deeply_nested_plan_file_is_refused_in_swedish(browser: Browser, demo) -> None:
+    browser.login("admin@example.se")
+    response = _plan_upload(browser, b"[" * 100_000)
+    assert response.status_code == 422
+    assert "nästlad för djupt" in text_of(response)
+    deep_mapping = "".join(f"{' ' * i}k{i}:\n" for i in range(400)).encode()
+    assert "nästlad för djupt" in text_of(_plan_upload(browser, deep_mapping))
+
+
+def test_a_huge_plan_file_is_refused_before_it_is_built(browser: Browser, demo) -> None:
+    """A 1 MB file of 30 000 items (under the 1 MB upload cap) is refused for its number of
+    parts, counted while reading: the node tree is never built."""
+    import yaml
+
+    browser.login("admin@example.se")
+    big = ("districts:\n" + "".join(f"  - {{key: d{i:05d}, name: D {i:05d}}}\n"
+                                    for i in range(30_000))).encode()
+    assert 900_000 < len(big) < 1024 * 1024
+    calls = []
+    real_compose = yaml.compose
+
+    def counting_compose(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real_compose(*args, **kwargs)
+
+    from _pytest.monkeypatch import MonkeyPatch
+    with MonkeyPatch.context() as mp:
+        mp.setattr(yaml, "compose", counting_compose)
+        response = _plan_upload(browser, big)
+    assert response.status_code == 422 and "för många delar" in text_of(response)
+    assert calls == []
+    # The real file, far under the limits, still goes through.
+    from webapp.services.plan_import import DEFAULT_DATA_FILE
+    ok = _plan_upload(browser, DEFAULT_DATA_FILE.read_bytes())
+    assert ok.status_code == 200, text_of(ok)[:500]
