@@ -54,7 +54,10 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
-        self.MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # a report template may carry a logo
+        # One cap for every request body: a report template may carry a logo, and a contact
+        # list to import may be a few MB. Larger bodies get the Swedish 413 page (see
+        # docs/security.md, V5 file upload).
+        self.MAX_CONTENT_LENGTH = 10 * 1024 * 1024
         self.REPORT_AUTHOR = os.environ.get("REPORT_AUTHOR", "Område välfärd och folkhälsa")
         # Mail: with no SMTP_HOST (the embedded default) mails are written as .eml files to
         # instance/mail/ instead of sent.

@@ -124,3 +124,18 @@ def test_a_huge_plan_file_is_refused_before_it_is_built(browser: Browser, demo) 
     from webapp.services.plan_import import DEFAULT_DATA_FILE
     ok = _plan_upload(browser, DEFAULT_DATA_FILE.read_bytes())
     assert ok.status_code == 200, text_of(ok)[:500]
+
+
+def test_a_too_large_request_gets_the_swedish_413_page(browser: Browser, demo) -> None:
+    """Bodies are capped at 10 MiB (a template with a logo, a contact list of a few MB)."""
+    browser.login("admin@example.se")
+    page = browser.get("/admin/rapportmall")
+    response = browser.client.post("/admin/rapportmall", data={
+        "csrf_token": csrf_token(page), "name": "Stor",
+        "file": (io.BytesIO(bytes(11 * 1024 * 1024)), "mall.docx")},
+        content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "högst 10 MB" in text_of(response)
+    assert demo.config["MAX_CONTENT_LENGTH"] == 10 * 1024 * 1024
+    with demo.app_context():
+        assert db.session.scalar(select(func.count(ReportTemplate.id))) == 0
