@@ -53,6 +53,11 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # Set only where browsers reach the product over plain http (a closed trial): then a
+        # Secure cookie would never be sent back. TLS ending at a proxy in front of the app is
+        # no reason: the browser still speaks https, so the cookie must stay Secure.
+        self.SERVED_OVER_PLAIN_HTTP = _bool("SERVED_OVER_PLAIN_HTTP", False)
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         # One cap for every request body: a report template may carry a logo, and a contact
         # list to import may be a few MB. Larger bodies get the Swedish 413 page (see
@@ -145,6 +150,12 @@ class Config:
             raise RuntimeError("FLASK_DEBUG must be off in production.")
         if DEV_SECRET_KEY in self.SECRET_KEY_FALLBACKS:
             raise RuntimeError("The development key may not be a SECRET_KEY_FALLBACKS entry.")
+        if not self.SESSION_COOKIE_SECURE and not self.SERVED_OVER_PLAIN_HTTP:
+            raise RuntimeError(
+                "SESSION_COOKIE_SECURE=1 must be set in production, so the session cookie is "
+                "sent over https only (also when TLS ends at a proxy in front of the app). If "
+                "browsers really reach this deployment over plain http, say so with "
+                "SERVED_OVER_PLAIN_HTTP=1.")
 
     def as_mapping(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in dir(self) if k.isupper()}
