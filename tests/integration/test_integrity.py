@@ -130,6 +130,8 @@ def test_carry_forward_into_an_approved_sub_goal_is_refused(browser: Browser, de
     browser.login("orebro@example.se")
     base = _base(demo, round_id=new_id)
     page = browser.get(f"{base}/aktiviteter")
+    assert "hör till ett delmål som redan är godkänt i år" in text_of(page)
+    assert f"/aktiviteter/{earlier_id}/uppdatera" not in page.text  # no button to be refused
     response = browser.client.post(f"{base}/aktiviteter/{earlier_id}/uppdatera",
                                    data={"csrf_token": csrf_token(page)}, follow_redirects=True)
     assert LOCKED in text_of(response)

@@ -47,7 +47,7 @@ def from_last_round(submission: Submission) -> list[ActivityReport]:
         .where(Activity.organisation_id == submission.organisation_id,
                ActivityReport.round_id != submission.round_id,
                Round.created_at < submission.round.created_at)
-        .options(selectinload(ActivityReport.activity))
+        .options(selectinload(ActivityReport.activity), selectinload(ActivityReport.sub_goals))
         .order_by(Round.year.desc(), Round.created_at.desc()))
     latest: dict[int, ActivityReport] = {}
     for report in earlier:
