@@ -55,6 +55,8 @@ ENV = {
     "RATELIMIT_STORAGE_URI": REDIS_URL,
     "UPPFOLJNING_INSTANCE": str(INSTANCE),
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    # The bench's clients speak plain http to loopback: a Secure cookie would never return.
+    "SERVED_OVER_PLAIN_HTTP": "1",
 }
 
 

@@ -53,8 +53,16 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # Set only where browsers reach the product over plain http (a closed trial): then a
+        # Secure cookie would never be sent back. TLS ending at a proxy in front of the app is
+        # no reason: the browser still speaks https, so the cookie must stay Secure.
+        self.SERVED_OVER_PLAIN_HTTP = _bool("SERVED_OVER_PLAIN_HTTP", False)
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
-        self.MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # a report template may carry a logo
+        # One cap for every request body: a report template may carry a logo, and a contact
+        # list to import may be a few MB. Larger bodies get the Swedish 413 page (see
+        # docs/security.md, V5 file upload).
+        self.MAX_CONTENT_LENGTH = 10 * 1024 * 1024
         # Empty: the report's author is the unit the plan file names.
         self.REPORT_AUTHOR = os.environ.get("REPORT_AUTHOR", "")
         # Mail: with no SMTP_HOST (the embedded default) mails are written as .eml files to
@@ -155,6 +163,12 @@ class Config:
         if self.PASSWORD_HASHING != "argon2id":
             raise RuntimeError("PASSWORD_HASHING must be argon2id in production: the test "
                                "profile's hashes are cheap to crack.")
+        if not self.SESSION_COOKIE_SECURE and not self.SERVED_OVER_PLAIN_HTTP:
+            raise RuntimeError(
+                "SESSION_COOKIE_SECURE=1 must be set in production, so the session cookie is "
+                "sent over https only (also when TLS ends at a proxy in front of the app). If "
+                "browsers really reach this deployment over plain http, say so with "
+                "SERVED_OVER_PLAIN_HTTP=1.")
 
     def as_mapping(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in dir(self) if k.isupper()}

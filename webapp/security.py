@@ -39,7 +39,12 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     try:
         # The parameters are read from the stored hash, whichever profile made it.
         return _hasher().verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
+    except InvalidHashError:
+        # Not an argon2 hash (e.g. a marker for "no password"): refused at once, which
+        # would answer faster than a real check. Spend the one hash here too.
+        _hasher().hash(password)
+        return False
+    except VerificationError:
         return False
 
 

@@ -316,3 +316,13 @@ def test_app_database_password_matches_the_db_service(services: dict, project_se
     for name, svc in project_services.items():
         assert svc["environment"]["DATABASE_URL"] == expected, name
         assert svc["environment"]["CELERY_BROKER_URL"].startswith("redis://redis:"), name
+
+
+def test_production_cookies_are_secure_by_default(project_services: dict) -> None:
+    """Issue 16: every app service passes the production check; the session cookie is
+    https-only unless the one starting compose overrides it on purpose."""
+    for name, svc in project_services.items():
+        env = svc["environment"]
+        assert re.fullmatch(r"\$\{SESSION_COOKIE_SECURE:-(1|true)\}|1|true",
+                            str(env.get("SESSION_COOKIE_SECURE", ""))), name
+        assert "SERVED_OVER_PLAIN_HTTP" not in env, name

@@ -312,3 +312,32 @@ def test_plan_file_page_and_its_refusal(page: Page, tmp_path) -> None:
     expect(page.get_by_role("alert").first).to_contain_text("Planfilen lästes inte in")
     expect(page.get_by_role("alert").first).to_contain_text("Rad 2, kolumn 5")
     assert_accessible(page)
+
+
+def test_activities_beside_an_approved_sub_goal_and_on_the_review_page(page: Page) -> None:
+    """Issue 16: an approved sub-goal is offered disabled, with the reason, in the activity
+    form; the reviewer's page lists the activities that are reviewed with the answer."""
+    login(page, "orebro@example.se")  # Örebro's sub-goal 1 is approved in the demo
+    _open_overview(page)
+    page.get_by_role("link", name="Visa och rapportera aktiviteter").click()
+    page.get_by_role("link", name="Lägg till en aktivitet").click()
+    expect(page.get_by_text("Godkända delmål kan inte få fler aktiviteter")).to_be_visible()
+    expect(page.locator("input[name=sub_goals][disabled]")).to_have_count(1)
+    assert_accessible(page)
+    page.context.clear_cookies()
+    login(page, "kumla@example.se")  # Kumla's sub-goal 1 is submitted
+    _open_overview(page)
+    page.get_by_role("link", name="Visa och rapportera aktiviteter").click()
+    page.get_by_role("link", name="Lägg till en aktivitet").click()
+    page.get_by_label("Aktivitetens namn").fill("MI-utbildning")
+    page.locator("input[name=sub_goals]").first.check()
+    page.get_by_role("button", name=re.compile("Spara")).click()
+    expect(page.get_by_role("status").first).to_contain_text("är sparad")
+    page.context.clear_cookies()
+    login(page, "granskare@example.se")
+    page.goto("/granskning/omgang/1")
+    page.locator("table tbody tr").filter(has_text="Kumla").locator("a").filter(
+        has_text="Inskickad").first.click()
+    expect(page.get_by_role("heading", name="Aktiviteter för delmålet")).to_be_visible()
+    expect(page.get_by_role("heading", name="MI-utbildning")).to_be_visible()
+    assert_accessible(page)

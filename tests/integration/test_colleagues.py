@@ -14,7 +14,7 @@ from tests.delegation import answer_through_link, delegate_sub_goal
 from tests.web import Browser, csrf_token, text_of
 from webapp.extensions import db
 from webapp.models import (Answer, AuditEvent, MailKind, Organisation, OutboxMessage, Round,
-                           SubGoal, SubGoalAssignment, Submission, User)
+                           SubGoalAssignment, Submission, User)
 
 KIM = ("Kim Kollega", "Kim.Kollega@Kumla.example.se")
 

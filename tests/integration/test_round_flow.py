@@ -69,7 +69,7 @@ def test_report_and_questionnaire_versions_are_numbered_per_round(demo: Flask) -
     admin = Browser(demo.test_client())
     admin.login("admin@example.se")
     page = text_of(admin.get(f"/rapporter/{new_job_id}"))
-    assert f"Rapport för Uppföljning nästa vecka, version 1" in page
+    assert "Rapport för Uppföljning nästa vecka, version 1" in page
     round_page = admin.get(f"/admin/omgang/{round_id}")
     assert "Frågeformulär (version 1)" in text_of(round_page)
     assert f'href="/rapporter/{new_job_id}">1</a>' in round_page.text

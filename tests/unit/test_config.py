@@ -8,7 +8,8 @@ from webapp.config import Config
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     for name in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "UPPFOLJNING_ENV",
-                 "CELERY_QUEUE", "PASSWORD_HASHING"):
+                 "CELERY_QUEUE", "PASSWORD_HASHING", "SESSION_COOKIE_SECURE",
+                 "SERVED_OVER_PLAIN_HTTP"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("UPPFOLJNING_INSTANCE", str(tmp_path))
 
@@ -36,6 +37,7 @@ def test_production_refuses_the_development_secret(monkeypatch) -> None:
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         Config().check()
     monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-environment-0123456789")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
     Config().check()
 
 
@@ -122,3 +124,22 @@ def test_an_unknown_log_format_refuses_to_start(monkeypatch) -> None:
             create_app(Config())
     finally:
         root.handlers[:] = saved
+
+
+def test_production_refuses_cookies_without_the_secure_flag(monkeypatch) -> None:
+    """Issue 16: production sends the session cookie over https only, unless it is stated
+    that browsers reach it over plain http (a closed trial)."""
+    monkeypatch.setenv("UPPFOLJNING_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret-from-the-environment-0123456789")
+    with pytest.raises(RuntimeError, match="SESSION_COOKIE_SECURE"):
+        Config().check()
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    config = Config()
+    config.check()
+    assert config.SESSION_COOKIE_SECURE and config.REMEMBER_COOKIE_SECURE
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
+    monkeypatch.setenv("SERVED_OVER_PLAIN_HTTP", "1")
+    Config().check()  # said out loud: allowed
+    monkeypatch.setenv("UPPFOLJNING_ENV", "development")
+    monkeypatch.delenv("SERVED_OVER_PLAIN_HTTP")
+    Config().check()  # development on http://localhost needs neither

@@ -753,3 +753,39 @@ def test_full_size_report_holds_every_part():
     blob = build_docx(data)
     body = part_xml(blob, "word/document.xml")
     assert body.count("<w:tblHeader/>") == 8 * 2 + 3  # timelines: two header rows; three summary tables
+
+
+def _png_1x1() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def test_clean_template_keeps_the_header_logo() -> None:
+    """Issue 16: only what a template needs survives the upload, and it still builds."""
+    import io as _io
+    import zipfile as _zipfile
+
+    from docx import Document as _Document
+
+    from worker.report.builder import build_docx, clean_template
+
+    template = _Document()
+    template.sections[0].header.paragraphs[0].add_run().add_picture(_io.BytesIO(_png_1x1()))
+    template.add_paragraph().add_run().add_picture(_io.BytesIO(_png_1x1()))
+    buffer = _io.BytesIO()
+    template.save(buffer)
+    before = set(_zipfile.ZipFile(buffer).namelist())
+    cleaned = clean_template(buffer.getvalue())
+    after = set(_zipfile.ZipFile(_io.BytesIO(cleaned)).namelist())
+    header_media = {n for n in after if n.startswith("word/media/")}
+    assert len(header_media) == 1 and header_media <= before
+    report = _Document(_io.BytesIO(build_docx(make_data(), template=cleaned)))
+    header = report.sections[0].header
+    assert header.part.related_parts  # the logo is still there in the built report

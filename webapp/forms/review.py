@@ -9,6 +9,7 @@ class ReviewForm(FlaskForm):
     # What the reviewer saw: if someone else acted first, nothing happens twice.
     expected_state = HiddenField()
     expected_version = HiddenField()
+    expected_activities = HiddenField()  # fingerprint of the activities shown
     approve = SubmitField("Godkänn")
     return_ = SubmitField("Returnera med kommentar")
 

@@ -25,6 +25,9 @@ class AnswerRevision(db.Model):
                                            index=True)
     number: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
+    # The activities reported for the sub-goal as the reviewer saw them when approving or
+    # returning this revision (None until reviewed): the next review is diffed against it.
+    reviewed_activities: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -99,11 +99,16 @@ class UserSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
                                          index=True)
     via: Mapped[str] = mapped_column(String(20))  # "password" or "link"
+    # The personal link a "link" session was opened with: revoking it, or closing its round,
+    # ends the session at once (see services.auth.current_session).
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("personal_link.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+    link: Mapped[PersonalLink | None] = relationship()  # noqa: F821 (in models.mail)
 
 
 class TokenPurpose(enum.StrEnum):

@@ -9,8 +9,10 @@ from sqlalchemy.orm import selectinload
 from webapp import clock
 from webapp.extensions import db
 from webapp.models import (Activity, ActivityArea, ActivityLevel, ActivityReport,
-                           ActivityStatus, FocusArea, Round, RoundStatus, Submission, User)
+                           ActivityStatus, Answer, FocusArea, Round, RoundStatus, SubGoal,
+                           Submission, User)
 from webapp.services import NotFound, ServiceError, audit
+from webapp.workflows.review import ReviewState
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
@@ -45,12 +47,65 @@ def from_last_round(submission: Submission) -> list[ActivityReport]:
         .where(Activity.organisation_id == submission.organisation_id,
                ActivityReport.round_id != submission.round_id,
                Round.created_at < submission.round.created_at)
-        .options(selectinload(ActivityReport.activity))
+        .options(selectinload(ActivityReport.activity), selectinload(ActivityReport.sub_goals))
         .order_by(Round.year.desc(), Round.created_at.desc()))
     latest: dict[int, ActivityReport] = {}
     for report in earlier:
         latest.setdefault(report.activity_id, report)
     return [r for r in latest.values() if r.activity_id not in reported]
+
+
+def approved_sub_goals(submission: Submission) -> dict[int, SubGoal]:
+    """The sub-goals whose answer is approved in this submission, by id. Their activities
+    were approved with the answer and so are locked until the answer is opened again."""
+    return {a.sub_goal_id: a.sub_goal for a in db.session.scalars(
+        select(Answer).where(Answer.submission_id == submission.id,
+                             Answer.state == ReviewState.APPROVED)
+        .options(selectinload(Answer.sub_goal)))}
+
+
+def _short(sub_goal: SubGoal) -> str:
+    return sub_goal.title.split(" – ")[0]
+
+
+def is_locked(report: ActivityReport, approved: dict[int, SubGoal]) -> bool:
+    return any(sg.id in approved for sg in report.sub_goals)
+
+
+def locked_reason(report: ActivityReport, approved: dict[int, SubGoal]) -> str | None:
+    """Why the contact cannot change this activity in this round, or None."""
+    goals = [approved[sg.id] for sg in report.sub_goals if sg.id in approved]
+    if not goals:
+        return None
+    names = ", ".join(_short(sg) for sg in goals)
+    verb = "som redan är godkänt" if len(goals) == 1 else "som redan är godkända"
+    return (f"Aktiviteten hör till {names}, {verb}. Be granskaren öppna svaret igen om "
+            "den behöver ändras.")
+
+
+def _check_unlocked(submission: Submission, report: ActivityReport | None,
+                    sub_goal_ids: list[int]) -> None:
+    """What a reviewer approved does not change behind their back: no activity of an
+    approved sub-goal changes, and none is added to one, until the answer is reopened."""
+    approved = approved_sub_goals(submission)
+    if report is not None and (reason := locked_reason(report, approved)):
+        raise ServiceError(reason)
+    goals = [approved[i] for i in sorted(set(sub_goal_ids)) if i in approved]
+    if goals:
+        names = ", ".join(_short(sg) for sg in goals)
+        verb = "som redan är godkänt" if len(goals) == 1 else "som redan är godkända"
+        raise ServiceError(f"Aktiviteten kan inte kopplas till {names}, {verb}. Be "
+                           "granskaren öppna svaret igen om aktiviteten ska redovisas där.")
+
+
+def earlier_report(submission: Submission, report_id: int) -> ActivityReport:
+    """An activity's latest report from an earlier round of the same organisation: the only
+    thing copy-forward may read. Another organisation's, this round's or a later round's
+    report is NotFound (a link session reads its own round, and what came before it)."""
+    found = next((r for r in from_last_round(submission) if r.id == report_id), None)
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def _check(submission: Submission, data: ActivityInput) -> None:
@@ -89,6 +144,10 @@ def save(actor: User, submission: Submission, data: ActivityInput,
     """Update ``report``; or create this round's report of ``activity`` (carried forward) or
     of a new activity."""
     _check(submission, data)
+    if report is not None and (report.round_id != submission.round_id
+                               or report.activity.organisation_id != submission.organisation_id):
+        raise NotFound()
+    _check_unlocked(submission, report, data.sub_goal_ids)
     if report is None:
         if activity is None:
             activity = Activity(organisation_id=submission.organisation_id,
@@ -97,9 +156,6 @@ def save(actor: User, submission: Submission, data: ActivityInput,
         report = ActivityReport(activity=activity, round_id=submission.round_id,
                                 status=data.status)
         db.session.add(report)
-    elif (report.round_id != submission.round_id
-          or report.activity.organisation_id != submission.organisation_id):
-        raise NotFound()
     report.activity.name = data.name.strip()
     report.activity.activity_area_id = data.activity_area_id
     report.status = data.status
@@ -117,13 +173,13 @@ def save(actor: User, submission: Submission, data: ActivityInput,
 
 def carry_forward(actor: User, submission: Submission, earlier: ActivityReport) -> ActivityReport:
     """Start this round's report of an activity from its last one, for updating."""
-    if (earlier.activity.organisation_id != submission.organisation_id
-            or earlier.round_id == submission.round_id):
+    if earlier.id not in {r.id for r in from_last_round(submission)}:
         raise NotFound()
     if any(r.activity_id == earlier.activity_id for r in this_round(submission)):
         raise ServiceError("Aktiviteten finns redan i den här omgången.")
     allowed = {sg.id for sg in submission.round.sub_goals_for(submission.organisation)}
-    goals = [sg.id for sg in earlier.sub_goals if sg.id in allowed] or sorted(allowed)[:1]
+    open_goals = sorted(allowed - set(approved_sub_goals(submission)))
+    goals = [sg.id for sg in earlier.sub_goals if sg.id in allowed] or open_goals[:1]
     return save(actor, submission, ActivityInput(
         earlier.activity.name, earlier.description, earlier.status, earlier.start_year,
         earlier.end_year, earlier.responsible_unit, earlier.level, goals),
@@ -137,7 +193,35 @@ def remove(actor: User, submission: Submission, report: ActivityReport) -> None:
         raise NotFound()
     if submission.round.status is not RoundStatus.OPEN:
         raise ServiceError("Uppföljningsomgången är stängd och kan inte längre ändras.")
+    _check_unlocked(submission, report, [])
     audit.record(actor, "activity.remove", "activity_report", report.id,
                  round_id=submission.round_id)
     db.session.delete(report)
     db.session.flush()
+
+
+def for_answer(answer: Answer) -> list[ActivityReport]:
+    """The activities reported this round for the answer's sub-goal: reviewed with it."""
+    return [r for r in this_round(answer.submission)
+            if any(sg.id == answer.sub_goal_id for sg in r.sub_goals)]
+
+
+def as_text(reports: list[ActivityReport]) -> str:
+    """The activities as the reviewer reads them, one block each: what a review snapshot
+    keeps and what the next review is diffed against."""
+    blocks = []
+    for r in sorted(reports, key=lambda r: (r.activity.name, r.id)):
+        years = (f"{r.start_year or ''}–{r.end_year or ''}"
+                 if r.start_year or r.end_year else "")
+        facts = [f for f in (r.status.label, years, r.responsible_unit,
+                             r.level.label if r.level else None) if f]
+        blocks.append(f"{r.activity.name} ({', '.join(facts)})\n{r.description}".rstrip())
+    return "\n\n".join(blocks)
+
+
+def fingerprint(text: str) -> str:
+    """A short digest of ``as_text``: the review form carries it, so a reviewer approves the
+    activities they saw, not ones changed since the page was loaded."""
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -6,12 +6,13 @@ import hashlib
 import secrets
 
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import RecoveryCode, User, UserSession
+from webapp.models import PersonalLink, RecoveryCode, RoundStatus, User, UserSession
 from webapp.services import audit
 
 RECOVERY_CODES = 10
@@ -23,12 +24,13 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def start_session(user: User, via: str) -> str:
-    """A new server-side session; returns the random id for the cookie (only its hash is kept)."""
+def start_session(user: User, via: str, link_id: int | None = None) -> str:
+    """A new server-side session; returns the random id for the cookie (only its hash is kept).
+    ``link_id``: the personal link it was opened with, which it lives no longer than."""
     sid = secrets.token_urlsafe(32)
     now = clock.now()
     db.session.add(UserSession(id=_digest(sid), user_id=user.id, via=via, created_at=now,
-                               last_seen_at=now))
+                               last_seen_at=now, link_id=link_id))
     audit.record(user, f"auth.login.{via}", "user", user.id)
     db.session.flush()
     return sid
@@ -78,13 +80,19 @@ def current_session(sid: str, user_id: int, *, idle: dt.timedelta,
                     absolute: dt.timedelta) -> UserSession | None:
     """The live session behind the cookie, or None when it ended, idled or grew too old."""
     # The person comes in the same query: this runs on every request.
-    user_session = db.session.get(UserSession, _digest(sid),
-                                  options=[joinedload(UserSession.user)])
+    user_session = db.session.get(UserSession, _digest(sid), options=[
+        joinedload(UserSession.user),
+        joinedload(UserSession.link).joinedload(PersonalLink.round)])
     now = clock.now()
     if (user_session is None or user_session.user_id != user_id
             or user_session.ended_at is not None or not user_session.user.active
             or now - user_session.last_seen_at > idle
             or now - user_session.created_at > absolute):
+        return None
+    link = user_session.link
+    if link is not None and (link.revoked_at is not None
+                             or link.round.status is RoundStatus.CLOSED):
+        # A link session lives no longer than its link: revoked, or its round closed.
         return None
     if now - user_session.last_seen_at > TOUCH_EVERY:
         user_session.last_seen_at = now
@@ -110,9 +118,21 @@ def _accept_totp(user: User, secret: str, code: str) -> bool:
         moment = now + dt.timedelta(seconds=30 * drift)
         step = totp.timecode(moment)
         if secrets.compare_digest(totp.at(moment), code) and step > (user.totp_last_step or -1):
-            user.totp_last_step = step
-            return True
+            return _claim_step(user, step)
     return False
+
+
+def _claim_step(user: User, step: int) -> bool:
+    """Mark ``step`` used in one conditional UPDATE: of requests posting the same code at
+    once, the row lock lets exactly one match (the others re-check and find it used)."""
+    claimed = db.session.execute(
+        update(User).where(User.id == user.id,
+                           or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(user, "totp_last_step", step)
+    return True
 
 
 def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
@@ -136,11 +156,13 @@ def verify_second_factor(user: User, code: str) -> bool:
     if user.totp_secret and _accept_totp(user, user.totp_secret, code):
         return True
     cleaned = code.strip().lower().replace(" ", "").replace("-", "")
-    recovery = db.session.scalar(select(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _digest(cleaned),
-        RecoveryCode.used_at.is_(None)))
-    if recovery is not None:
-        recovery.used_at = clock.now()
+    # Used up in one conditional UPDATE: posted twice at once, it signs in once.
+    used = db.session.execute(
+        update(RecoveryCode).where(RecoveryCode.user_id == user.id,
+                                   RecoveryCode.code_hash == _digest(cleaned),
+                                   RecoveryCode.used_at.is_(None))
+        .values(used_at=clock.now()).execution_options(synchronize_session=False))
+    if used.rowcount == 1:  # type: ignore[attr-defined]
         audit.record(user, "auth.recovery_code_used", "user", user.id)
         return True
     audit.record(user, "auth.second_factor_failed", "user", user.id)

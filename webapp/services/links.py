@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import PersonalLink, Role, Round, RoundStatus, User
+from webapp.models import PersonalLink, Role, Round, RoundStatus, User, UserSession
 from webapp.services import ServiceError, audit
 
 
@@ -69,6 +69,12 @@ def revoke_all(actor: User, rnd: Round, user: User) -> int:
         .where(PersonalLink.round_id == rnd.id, PersonalLink.user_id == user.id,
                PersonalLink.revoked_at.is_(None))
         .values(revoked_at=clock.now()))
+    # Sessions opened with these links end now, not when they idle out.
+    revoked = select(PersonalLink.id).where(PersonalLink.round_id == rnd.id,
+                                            PersonalLink.user_id == user.id)
+    db.session.execute(update(UserSession)
+                       .where(UserSession.link_id.in_(revoked), UserSession.ended_at.is_(None))
+                       .values(ended_at=clock.now()))
     audit.record(actor, "link.revoke", "user", user.id, round_id=rnd.id)
     db.session.flush()
     return result.rowcount  # type: ignore[attr-defined]

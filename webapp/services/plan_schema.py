@@ -162,14 +162,57 @@ class PlanFile:
     unit: str | None = None     # "Område välfärd och folkhälsa": the unit that follows up
 
 
+# Bounds on what is read before the node tree is built (the shipped file: 7 KB, ~530 parts,
+# nesting 5). yaml.compose recurses per level (RecursionError on `[[[[…`) and builds every
+# node (seconds of CPU for tens of thousands), so the file is first streamed as events.
+MAX_DEPTH = 20
+MAX_EVENTS = 20_000
+
+
+def _check_bounds(text: str) -> None:
+    """PlanFileError (Swedish) for a file nested too deeply or with too many parts; reads
+    events only, and stops at the first bound passed."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth = events = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            events += 1
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _too_deep(event.start_mark)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            if events > MAX_EVENTS:
+                raise PlanFileError([Problem(None, None, (
+                    f"Filen har för många delar (högst {MAX_EVENTS} värden, listor och "
+                    "avsnitt). En planfil för en region är mycket mindre; kontrollera att det "
+                    "är rätt fil."))])
+    except yaml.YAMLError as error:
+        # libyaml stops at 1000 levels itself; any other syntax error is reported, with its
+        # line, by the parse below.
+        if "nesting depth" in str(error):
+            raise _too_deep(getattr(error, "problem_mark", None)) from error
+
+
+def _too_deep(mark: yaml.Mark | None = None) -> PlanFileError:
+    return PlanFileError([Problem(
+        mark.line + 1 if mark else None, mark.column + 1 if mark else None,
+        f"Filen är nästlad för djupt (högst {MAX_DEPTH} nivåer). En planfil har listor och "
+        "avsnitt i några få nivåer; kontrollera hakparenteser och indrag.")])
+
+
 def parse(text: str) -> PlanFile:
     """The validated plan in ``text``; raises PlanFileError listing every problem found."""
+    _check_bounds(text)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         raise PlanFileError([_syntax_problem(error)]) from error
     except yaml.YAMLError as error:
         raise PlanFileError([Problem(None, None, f"YAML-syntaxfel: {error}")]) from error
+    except RecursionError as error:  # a last guard: _check_bounds should have refused it
+        raise _too_deep() from error
     if root is None:
         raise PlanFileError([Problem(None, None, "Filen är tom.")])
     reader = _Reader()

@@ -106,11 +106,13 @@ def write(job_id: int, data: ReportData) -> ReportFile:
 
 def upload_template(actor: User, name: str, filename: str, content: bytes) -> ReportTemplate:
     """Keep a .docx template if it has every style the report needs, and make it the one used."""
-    from worker.report.builder import missing_styles
+    from worker.report.builder import clean_template, missing_styles
 
     if actor.role is not Role.ADMIN:
         raise ServiceError("Bara administratörer kan ladda upp en rapportmall.")
     try:
+        # Sizes checked before anything is unpacked; only what a template needs is kept.
+        content = clean_template(content)
         missing = missing_styles(content)
     except ValueError as error:
         raise ServiceError(str(error)) from error

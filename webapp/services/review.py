@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from webapp.extensions import db
 from webapp.models import Answer, AnswerRevision, Round, Submission, User
 from webapp.models._types import utcnow
-from webapp.services import ServiceError, StaleState, audit, mail
+from webapp.services import ServiceError, StaleState, activities, audit, mail
 from webapp.services.access import actor_of
 from webapp.workflows import review
 from webapp.workflows.review import InvalidTransition, ReviewAction, ReviewState
@@ -27,15 +27,28 @@ def authors(answer: Answer) -> set[int]:
 
 
 def act(actor: User, answer: Answer, action: ReviewAction, *, expected_state: ReviewState,
-        expected_version: int, comment: str | None = None) -> Answer:
-    """Fire a review action on the answer the reviewer saw (state and version).
+        expected_version: int, comment: str | None = None,
+        expected_activities: str | None = None) -> Answer:
+    """Fire a review action on the answer the reviewer saw (state and version, and the
+    fingerprint of the activities when the page showed them).
 
     If someone else acted in between, StaleState: nothing happens twice. The row's version
     column makes the UPDATE conditional too, so two concurrent reviewers cannot both win.
+    The activities reported for the sub-goal are part of what is reviewed: approving or
+    returning keeps them, as seen, on the revision (see ``reviewed_activities``).
     """
     if answer.state != expected_state or answer.version != expected_version:
         raise StaleState(STALE_MESSAGE)
+    seen = activities.as_text(activities.for_answer(answer))
+    if expected_activities is not None and activities.fingerprint(seen) != expected_activities:
+        raise StaleState("Aktiviteterna har ändrats sedan du öppnade sidan. Sidan visar nu "
+                         "de aktuella aktiviteterna; granska dem och försök igen.")
     comment = (comment or "").strip() or None
+    # Read before the answer changes: a query after that would flush it outside the
+    # StaleDataError guard below.
+    latest = db.session.scalar(select(AnswerRevision)
+                               .where(AnswerRevision.answer_id == answer.id)
+                               .order_by(AnswerRevision.number.desc()).limit(1))
     transition = review.apply(answer.state, action, actor_of(actor), comment)
     if (action is ReviewAction.APPROVE and current_app.config["REVIEW_FOUR_EYES"]
             and actor.id in authors(answer)):
@@ -46,6 +59,8 @@ def act(actor: User, answer: Answer, action: ReviewAction, *, expected_state: Re
     answer.reviewed_at = utcnow()
     if action in (ReviewAction.RETURN, ReviewAction.REOPEN):
         answer.review_comment = comment
+    if latest is not None and action in (ReviewAction.APPROVE, ReviewAction.RETURN):
+        latest.reviewed_activities = seen
     try:
         db.session.flush()
     except StaleDataError as error:  # another transaction changed the row first
@@ -119,3 +134,12 @@ def revisions(answer: Answer) -> list[AnswerRevision]:
     return list(db.session.scalars(select(AnswerRevision)
                                    .where(AnswerRevision.answer_id == answer.id)
                                    .order_by(AnswerRevision.number)))
+
+
+def last_reviewed_activities(answer: Answer) -> str | None:
+    """The activities as they were at the answer's last review (None: never reviewed with
+    them): what the review page diffs today's activities against."""
+    return db.session.scalar(select(AnswerRevision.reviewed_activities)
+                             .where(AnswerRevision.answer_id == answer.id,
+                                    AnswerRevision.reviewed_activities.is_not(None))
+                             .order_by(AnswerRevision.number.desc()).limit(1))

@@ -37,11 +37,11 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def finish_login(user: User, via: str) -> None:
+def finish_login(user: User, via: str, link_id: int | None = None) -> None:
     """A fresh session (no fixation), known to the server, for ``user``."""
     logout_user()
     session.clear()
-    session["sid"] = auth_service.start_session(user, via)
+    session["sid"] = auth_service.start_session(user, via, link_id)
     login_user(user)
 
 
@@ -71,7 +71,11 @@ def login():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
         user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        if user and user.active and verify_password(user.password_hash, form.password.data or ""):
+        # Always exactly one hash, whatever the account (unknown, disabled, no password):
+        # the answer's timing must not tell them apart.
+        password_ok = verify_password(user.password_hash if user else None,
+                                      form.password.data or "")
+        if user and user.active and password_ok:
             next_path = _safe_next(request.args.get("next"))
             if not user.role.is_staff:
                 finish_login(user, "password")
@@ -79,8 +83,6 @@ def login():  # type: ignore[no-untyped-def]
             session.clear()
             session.update({PENDING: user.id, PENDING_AT: time.time(), PENDING_NEXT: next_path})
             return redirect(url_for(".second_factor" if user.totp_secret else ".enrol"))
-        if user is None:
-            verify_password(None, form.password.data or "")
         audit.record(None, "auth.login_failed", "user", user.id if user else None)
         flash("Fel e-postadress eller lösenord.", "error")
     return render_template("auth/login.html", form=form)

@@ -45,6 +45,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         boundary.finish_refused()  # an audited denial is kept; the view's work is not
+        if error.code == 413:
+            limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+            return _page(413, f"Det du skickade var för stort: högst {limit} MB får skickas "
+                              "på en gång. Gå tillbaka och välj en mindre fil.")
         return _page(error.code or 500)
 
     @app.errorhandler(OperationalError)

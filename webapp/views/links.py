@@ -48,7 +48,7 @@ def use_link(token: str):  # type: ignore[no-untyped-def]
     except LinkRefused as refusal:
         return _private(make_response(render_template(
             "links/refused.html", message=refusal.message, form=NewLinkForm()), 404))
-    finish_login(link.user, "link")
+    finish_login(link.user, "link", link.id)
     session[LINK_ROUND] = link.round_id
     organisations = [o for o in link.user.organisations
                      if o in link.round.recipients]

@@ -267,6 +267,7 @@ def activity_list(round_id: int, organisation_id: int):  # type: ignore[no-untyp
     submission = _load(round_id, organisation_id)
     return render_template("respond/activities.html", submission=submission,
                            reports=activities.this_round(submission),
+                           approved=activities.approved_sub_goals(submission),
                            earlier=activities.from_last_round(submission), button=EmptyForm())
 
 
@@ -330,16 +331,20 @@ def activity(round_id: int, organisation_id: int, report_id: int | None):  # typ
                 is not REFUSED:
             flash(f"Aktiviteten {data.name.strip()} är sparad.", "success")
             return redirect(_after_activity(submission, data.sub_goal_ids))
+    approved = activities.approved_sub_goals(submission)
     return render_template("respond/activity.html", submission=submission, form=form,
-                           report=report), 422 if form.errors else 200
+                           report=report, approved=approved,
+                           locked=report and activities.locked_reason(report, approved)), \
+        422 if form.errors else 200
 
 
 @bp.route(SUBMISSION + "/aktiviteter/<int:report_id>/uppdatera", methods=["POST"])
 @roles_required(Role.CONTACT)
 def carry_forward(round_id: int, organisation_id: int, report_id: int):  # type: ignore[no-untyped-def]
     submission = _load(round_id, organisation_id)
-    earlier = db.session.get(ActivityReport, report_id)
-    if earlier is None or earlier.activity.organisation_id != submission.organisation_id:
+    try:
+        earlier = activities.earlier_report(submission, report_id)
+    except NotFound:
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)

@@ -13,7 +13,7 @@ from webapp.models import (Answer, AuditEvent, FocusArea, Organisation, Organisa
                            Round)
 from webapp.models._types import local_today
 from webapp.security import roles_required
-from webapp.services import NotFound, assignment, audit, overview
+from webapp.services import NotFound, activities, assignment, audit, overview
 from webapp.services import reports as report_service
 from webapp.services import review as review_service
 from webapp.services.access import actor_of, answer_for, round_for
@@ -122,7 +122,8 @@ def answer(answer_id: int):  # type: ignore[no-untyped-def]
             abort(400)
         if attempt(lambda: review_service.act(
                 current_user, current, action, expected_state=expected_state,
-                expected_version=expected_version, comment=form.comment.data)) is REFUSED:
+                expected_version=expected_version, comment=form.comment.data,
+                expected_activities=form.expected_activities.data or None)) is REFUSED:
             return _render(answer_id, form), 409
         flash("Svaret är godkänt." if action is ReviewAction.APPROVE
               else "Svaret är returnerat med din kommentar.", "success")
@@ -188,6 +189,13 @@ def _render(answer_id: int, form: ReviewForm, reopen_form: ReopenForm | None = N
     revisions = review_service.revisions(current)
     diff = (word_diff(revisions[-2].text, revisions[-1].text)
             if len(revisions) >= 2 and current.state is ReviewState.SUBMITTED else None)
+    reported = activities.for_answer(current)
+    reported_text = activities.as_text(reported)
+    form.expected_activities.data = activities.fingerprint(reported_text)
+    last_seen = review_service.last_reviewed_activities(current)
+    activity_diff = (word_diff(last_seen, reported_text)
+                     if last_seen is not None and last_seen != reported_text
+                     and current.state is ReviewState.SUBMITTED else None)
     rnd = current.submission.round
     assigned = assignment.load().reviewer_id(rnd, current.submission.organisation,
                                              current.sub_goal, current)
@@ -198,6 +206,7 @@ def _render(answer_id: int, form: ReviewForm, reopen_form: ReopenForm | None = N
                  else allowed_actions(current.state, actor_of(current_user))),
         previous=review_service.previous_approved(rnd, current.submission.organisation_id,
                                                    current.sub_goal_id), diff=diff,
+        activities=reported, activity_diff=activity_diff,
         reopen_form=reopen_form, reassign_form=_reassign_form(current),
         assigned_name=next((u.name for u in assignment.reviewers() if u.id == assigned), None))
 

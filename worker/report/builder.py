@@ -157,6 +157,95 @@ def timeline_years(activity: TimelineActivity, period: tuple[int, int]) -> list[
 
 # --- templates and styles ----------------------------------------------------------
 
+# A template is a zip: every part's unpacked size and compression ratio is checked before
+# anything is unpacked or parsed, and only the parts a template needs are kept.
+TEMPLATE_MAX_PARTS = 300
+TEMPLATE_MAX_PART_BYTES = 20 * 1024 * 1024
+TEMPLATE_MAX_TOTAL_BYTES = 50 * 1024 * 1024
+TEMPLATE_MAX_RATIO = 100  # deflated XML is ~5-20x; a zip bomb is ~1000x
+TEMPLATE_TOO_BIG = ("Mallen är för stor uppackad: en del av filen packas upp till mer än "
+                    f"{TEMPLATE_MAX_PART_BYTES // (1024 * 1024)} MB, eller alla delar tillsammans "
+                    f"till mer än {TEMPLATE_MAX_TOTAL_BYTES // (1024 * 1024)} MB. Spara om mallen i "
+                    "Word utan stora inbäddade filer och försök igen.")
+TEMPLATE_TOO_MANY_PARTS = (f"Mallen har för många delar (högst {TEMPLATE_MAX_PARTS}). Spara om "
+                           "den i Word som ett vanligt dokument och försök igen.")
+# What a template needs: styles, numbering, theme, settings, font table, headers and footers
+# with their relationships (the pictures they use are added from those), package metadata,
+# and the main document (its last section carries page setup and the header references).
+_TEMPLATE_PARTS = re.compile(
+    r"\[Content_Types\]\.xml|_rels/\.rels|docProps/(core|app)\.xml"
+    r"|word/(document|styles|numbering|settings|fontTable|webSettings|stylesWithEffects)\.xml"
+    r"|word/theme/theme\d+\.xml|word/(header|footer)\d+\.xml"
+    r"|word/_rels/(document|header\d+|footer\d+)\.xml\.rels")
+_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def _rels_target(rels_name: str, target: str) -> str:
+    """The part name a relationship in ``rels_name`` points at."""
+    import posixpath
+
+    if target.startswith("/"):
+        return target.lstrip("/")
+    # word/_rels/x.xml.rels -> word; _rels/.rels -> the package root
+    source_dir = posixpath.dirname(posixpath.dirname(rels_name))
+    return posixpath.normpath(posixpath.join(source_dir, target))
+
+
+def clean_template(blob: bytes) -> bytes:
+    """The template reduced to what a template needs, after checking every zip part's
+    declared size and compression ratio (zipfile never unpacks beyond the declared size).
+    ValueError (Swedish) for a zip bomb, too many parts, or something that is not a .docx."""
+    try:
+        source = zipfile.ZipFile(io.BytesIO(blob))
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise ValueError(TEMPLATE_UNREADABLE) from error
+    with source:
+        infos = source.infolist()
+        if len(infos) > TEMPLATE_MAX_PARTS:
+            raise ValueError(TEMPLATE_TOO_MANY_PARTS)
+        total = 0
+        for info in infos:
+            total += info.file_size
+            ratio = info.file_size / max(info.compress_size, 1)
+            if (info.file_size > TEMPLATE_MAX_PART_BYTES or total > TEMPLATE_MAX_TOTAL_BYTES
+                    or (info.file_size > 1024 * 1024 and ratio > TEMPLATE_MAX_RATIO)):
+                raise ValueError(TEMPLATE_TOO_BIG)
+        names = {info.filename for info in infos}
+        keep = {n for n in names if _TEMPLATE_PARTS.fullmatch(n)}
+        try:
+            # The pictures the headers and footers use.
+            for rels in [n for n in keep if re.fullmatch(r"word/_rels/(header|footer)\d+\.xml\.rels", n)]:
+                root = etree.fromstring(source.read(rels), _SAFE_XML)
+                for rel in root.iter(f"{{{_RELS_NS}}}Relationship"):
+                    target = _rels_target(rels, rel.get("Target") or "")
+                    if rel.get("TargetMode") != "External" and target.startswith("word/media/") \
+                            and target in names:
+                        keep.add(target)
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target_zip:
+                for info in infos:
+                    if info.filename not in keep:
+                        continue
+                    payload = source.read(info.filename)
+                    if info.filename.endswith(".rels"):
+                        payload = _prune_rels(info.filename, payload, keep)
+                    target_zip.writestr(info, payload)
+        except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, OSError) as error:
+            raise ValueError(TEMPLATE_UNREADABLE) from error
+    return out.getvalue()
+
+
+def _prune_rels(rels_name: str, payload: bytes, keep: set[str]) -> bytes:
+    """Drop relationships to parts that were not kept (python-docx would look for them)."""
+    root = etree.fromstring(payload, _SAFE_XML)
+    for rel in list(root.iter(f"{{{_RELS_NS}}}Relationship")):
+        if rel.get("TargetMode") != "External" \
+                and _rels_target(rels_name, rel.get("Target") or "") not in keep:
+            root.remove(rel)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 def _dotx_as_docx(blob: bytes) -> bytes | None:
     """A Word template (.dotx) is a .docx with another content type: rewrite that one entry."""
     template_type = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
@@ -179,7 +268,7 @@ def _open_template(template: bytes):
     """The template as a python-docx Document; ValueError (Swedish) if it cannot be read."""
     if not isinstance(template, (bytes, bytearray, memoryview)) or not template:
         raise ValueError(TEMPLATE_UNREADABLE)
-    blob = bytes(template)
+    blob = clean_template(bytes(template))  # also for templates stored before the check
     try:
         # A .dotx is rewritten as a .docx first; anything else is read as it is.
         return Document(io.BytesIO(_dotx_as_docx(blob) or blob))
