@@ -101,7 +101,7 @@ def add_users_and_pairs(app) -> dict:  # type: ignore[no-untyped-def]
 
     from webapp.extensions import db
     from webapp.models import Answer, Organisation, Role, Round, SubGoal, Submission, User
-    from webapp.security import hash_password
+    from webapp.passwords import hash_password
     from webapp.services.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
     from webapp.workflows.review import contact_can_edit
 

@@ -16,7 +16,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 from webapp.extensions import db
 from webapp.models import Organisation, Role, User
 from webapp.models.org import OrganisationKind
-from webapp.security import hash_password
+from webapp.passwords import hash_password
 from webapp.services.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
 

@@ -86,7 +86,7 @@ def test_every_sign_in_costs_one_password_hash_whatever_the_account(demo,
                                                                      monkeypatch) -> None:
     """Timing must not tell a disabled, unknown or password-less account from a real one:
     each costs exactly one hash (counted, not timed)."""
-    from webapp import security
+    from webapp import passwords
 
     with demo.app_context():
         disabled = db.session.scalar(select(User).where(User.email == "askersund@example.se"))
@@ -96,8 +96,8 @@ def test_every_sign_in_costs_one_password_hash_whatever_the_account(demo,
         unusable = db.session.scalar(select(User).where(User.email == "ledamot@example.se"))
         unusable.password_hash = "!"  # not an argon2 hash
         db.session.commit()
-    counting = _CountingHasher(security._hasher)
-    monkeypatch.setattr(security, "_hasher", counting)
+    counting = _CountingHasher(passwords._hasher())
+    monkeypatch.setattr(passwords, "_hasher", lambda: counting)
     costs = {}
     for case, email, password in (
             ("unknown", "finns-inte@example.se", "demo-losenord"),

@@ -70,6 +70,7 @@ def test_production_refuses_debug(monkeypatch) -> None:
 def test_production_refuses_the_cheap_test_password_hashing(monkeypatch) -> None:
     monkeypatch.setenv("UPPFOLJNING_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
     monkeypatch.setenv("PASSWORD_HASHING", "insecure-fast-for-tests")
     with pytest.raises(RuntimeError, match="PASSWORD_HASHING must be argon2id"):
         Config().check()
@@ -85,7 +86,7 @@ def test_an_unknown_password_hashing_refuses_to_start(monkeypatch) -> None:
 
 def test_the_test_hashing_still_stores_argon2id_that_verifies(tmp_path) -> None:
     from webapp import create_app
-    from webapp.security import hash_password, verify_password
+    from webapp.passwords import hash_password, verify_password
 
     app = create_app(Config(INSTANCE_PATH=str(tmp_path), PASSWORD_HASHING="insecure-fast-for-tests"))
     with app.app_context():

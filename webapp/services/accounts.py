@@ -214,7 +214,7 @@ def validate_password(password: str) -> None:
 def use_token(token: str, password: str) -> User:
     """Claim the link once and set the password. The person still needs their second factor
     (or enrols one) before they are signed in."""
-    from webapp.security import hash_password
+    from webapp.passwords import hash_password
 
     validate_password(password)
     row = valid_token(token)

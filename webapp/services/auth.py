@@ -60,7 +60,7 @@ def end_other_sessions(user: User, keep_sid: str | None) -> None:
 def change_password(user: User, current: str, new: str, *, keep_sid: str | None) -> None:
     """A staff member's own new password: the current one proves it is them. Their other
     sessions end (a stolen session does not outlive the change); the second factor stays."""
-    from webapp.security import hash_password, verify_password
+    from webapp.passwords import hash_password, verify_password
     from webapp.services import ServiceError
 
     if not user.role.is_staff:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import ActionPlan, Organisation, Role, SubGoal, User
 from webapp.models._types import local_today
-from webapp.security import hash_password
+from webapp.passwords import hash_password
 from webapp.services import answers, plan_import, review, rounds
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-losenord")

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from webapp.extensions import db, limiter
 from webapp.forms.auth import EmptyForm, LoginForm, SecondFactorForm
 from webapp.models import User
-from webapp.security import public, signed_in, verify_password
+from webapp.passwords import verify_password
+from webapp.security import public, signed_in
 from webapp.services import audit
 from webapp.services import auth as auth_service
 
