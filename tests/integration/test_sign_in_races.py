@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from sqlalchemy import select
 
 from tests.web import Browser, csrf_token, totp_code
@@ -42,10 +44,12 @@ def _signed_in_in_parallel(demo, email: str, code: str) -> int:
     return sum(results)
 
 
+@pytest.mark.committed  # parallel connections must see each other's commits
 def test_one_totp_code_posted_in_parallel_signs_in_once(demo) -> None:
     assert _signed_in_in_parallel(demo, "granskare@example.se", totp_code()) == 1
 
 
+@pytest.mark.committed  # parallel connections must see each other's commits
 def test_one_recovery_code_posted_in_parallel_signs_in_once(demo) -> None:
     with demo.app_context():
         user = db.session.scalar(select(User).where(User.email == "admin@example.se"))
