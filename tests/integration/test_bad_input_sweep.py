@@ -77,7 +77,9 @@ NOISE_COLUMNS = {"user_session": {"last_seen_at"}}
 # Markers of a refusal a person can read: a form error, an error flash, an error page.
 ERROR_PAGE_TITLES = {title for title, _ in MESSAGES.values()}
 ERROR_MARKERS = re.compile(
-    r'class="(?:error-summary|error-text|message message-error)"|class="conflict"[^>]*'
+    # A hidden summary (the answer page keeps one for autosave's field errors) is no refusal.
+    r'class="(?:error-summary|error-text|message message-error)"(?![^>]*\bhidden\b)'
+    r'|class="conflict"[^>]*'
     r'role="alert"|<h1>(?:'
     + "|".join(map(re.escape, ERROR_PAGE_TITLES)) + ")</h1>")
 SWEDISH = re.compile(r"[åäöÅÄÖ]|\b(?:och|att|är|inte|för|som|måste|kan|ett|en|minst|högst|"
@@ -299,7 +301,8 @@ class Database:
         after = self.fetch(names)
         out = []
         for name in names:
-            old, new = set(before[name]), set(after[name])
+            # repr: rows may hold JSON values (dicts), which a set cannot hold as they are.
+            old, new = set(map(repr, before[name])), set(map(repr, after[name]))
             gone, added = sorted(old - new, key=repr)[:2], sorted(new - old, key=repr)[:2]
             out.append(f"{name}: -{len(old - new)} +{len(new - old)} rows; "
                        f"was {_short(gone)}, now {_short(added)}")

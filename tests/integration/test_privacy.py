@@ -108,10 +108,10 @@ def test_export_view_downloads_json_that_is_never_cached(demo, monkeypatch) -> N
     monkeypatch.setitem(demo.config, "WTF_CSRF_ENABLED", False)  # no sign-in, so no token
     with demo.app_context():
         kumla_id = _user("kumla@example.se").id
-    from webapp.views import privacy as views
 
+    # Dispatched like any request, so the request boundary commits the audited export.
     with _as_admin(demo, f"/admin/personer/{kumla_id}/export", "POST"):
-        response = views.export(kumla_id)
+        response = demo.full_dispatch_request()
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.headers["Content-Disposition"].startswith(
@@ -119,7 +119,7 @@ def test_export_view_downloads_json_that_is_never_cached(demo, monkeypatch) -> N
     assert response.headers["Cache-Control"] == "no-store"
     data = json.loads(response.get_data(as_text=True))
     assert KUMLA_TEXT in data["answers"][0]["text"]
-    with demo.app_context():  # the view committed the audit event
+    with demo.app_context():  # the request's commit kept the audit event
         assert db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "person.export")) == 1
 
@@ -234,20 +234,20 @@ def test_an_anonymised_contact_cannot_sign_in_with_a_link(demo) -> None:
 
 def test_anonymise_view_needs_the_confirmation(demo, monkeypatch) -> None:
     monkeypatch.setitem(demo.config, "WTF_CSRF_ENABLED", False)
-    from webapp.views import privacy as views
 
     with demo.app_context():
         kumla_id = _user("kumla@example.se").id
     path = f"/admin/personer/{kumla_id}/anonymisera"
     with _as_admin(demo, path, "POST", data={}):
-        body, status = views.anonymise(kumla_id)
+        refused = demo.full_dispatch_request()
+    body, status = refused.get_data(as_text=True), refused.status_code
     assert status == 422
     assert "Formuläret innehåller fel" in body and "Kryssa i rutan" in body
     assert body.count("<h1") == 1
     with demo.app_context():
         assert _user("kumla@example.se").anonymised_at is None
     with _as_admin(demo, path, "POST", data={"confirm": "y"}):
-        response = views.anonymise(kumla_id)
+        response = demo.full_dispatch_request()
         assert response.status_code == 302
         assert response.headers["Location"].endswith(f"/admin/personer/{kumla_id}")
         from flask import get_flashed_messages
