@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from html.parser import HTMLParser
 from typing import Any
 
@@ -95,7 +96,12 @@ class Browser:
         assert "Fel e-postadress" not in response.text
         if self.url == "/logga-in/kod":
             response = self.submit({"code": totp_code()})
-            assert "Koden stämmer inte" not in response.text, "TOTP code refused (reused?)"
+            if "Koden stämmer inte" in response.text:
+                # This person's code of this half-minute was used already (a code works
+                # once): like a person, wait for the app's next code.
+                time.sleep(30 - time.time() % 30 + 0.5)
+                response = self.submit({"code": totp_code()})
+            assert "Koden stämmer inte" not in response.text, "TOTP code refused"
         return response
 
     def logout(self) -> None:

@@ -301,7 +301,8 @@ def _duplicate_question_key(source: str) -> tuple[str, int]:
 
 BROKEN: dict[str, tuple[Callable[[str], tuple[str, int]], str]] = {
     "unknown key": (_unknown_key, "Okänd nyckel ”titel” i delmålet. Menade du ”title”?"),
-    "duplicate name": (_duplicate_name, "Kommunen ”Askersund” finns redan på rad 13."),
+    "duplicate name": (_duplicate_name, "Kommunen ”Askersund” finns redan på rad "
+                       f"{_line_of(DEFAULT, '{name: Askersund,')}."),
     "missing title": (_missing_title, "Delmålet saknar title."),
     "bad year": (_bad_year, "period ska vara två årtal mellan 1900 och 2100"),
     "syntax error": (_syntax_error, "YAML-syntaxfel"),
