@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import login
@@ -20,6 +21,7 @@ OREBRO = "orebro@example.se"
 AUTOSAVE_WAIT = 10_000  # ms: autosave fires 3 s after the last change
 SUB_GOAL = re.compile(r"^Delmål 1 – Ökad")
 STATE: dict[str, str] = {}  # the new round's pages, found by the first test
+pytestmark = pytest.mark.e2e_story  # one story: the database is restored before it, not between
 
 
 def _answer_page(page: Page) -> None:
