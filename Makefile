@@ -7,7 +7,7 @@
 #   make test-fast         – unit: pure code (workflow, values, plan rules, report builder), seconds
 #   make test-integration  – PostgreSQL, Redis and a real Celery worker
 #   make test-e2e          – Chromium against the product on a database of its own
-#   make test-checks       – bandit, ruff, the compose file, import contracts
+#   make test-checks       – bandit, ruff, mypy (workflows), the compose file, import contracts
 PYTHON ?= python3
 VENV := .venv
 PORT ?= 5000
