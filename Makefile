@@ -1,12 +1,13 @@
 # The two commands of this project:
 #   make run   – the product on its embedded default: SQLite, a Celery worker (with beat) on an
 #                embedded broker, demo data, http://127.0.0.1:5000. Ctrl-C stops both.
-#   make test  – installs everything and runs the whole test suite (every tier below).
+#   make test  – installs everything and runs the whole test suite (every tier below), with a
+#                coverage summary of webapp and worker at the end.
 # Test tiers (pytest markers, one folder each under tests/):
 #   make test-fast         – unit: pure code (workflow, values, plan rules, report builder), seconds
 #   make test-integration  – PostgreSQL, Redis and a real Celery worker
 #   make test-e2e          – Chromium against the product on a database of its own
-#   make test-checks       – bandit, the compose file, import contracts
+#   make test-checks       – bandit, ruff, mypy (workflows), the compose file, import contracts
 PYTHON ?= python3
 VENV := .venv
 PORT ?= 5000
@@ -42,9 +43,12 @@ test-browser:
 # Two processes (pytest-xdist), a module per process at a time: each has its own database,
 # Celery queue and worker, and e2e server (named by process id).
 XDIST ?= -n 2 --dist loadfile
+# `make test` ends with a coverage summary of webapp and worker (files at 100 % left out);
+# a report only, no threshold. `make test COVERAGE=` runs without it. The tiers below skip it.
+COVERAGE ?= --cov --cov-report=term:skip-covered
 
 test: $(VENV)/.installed test-browser
-	$(VENV)/bin/python -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest $(XDIST) $(COVERAGE) $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -m unit tests/unit $(PYTEST_ARGS)

@@ -100,7 +100,7 @@ def add_users_and_pairs(app) -> dict:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from webapp.extensions import db
-    from webapp.models import Answer, Organisation, Role, Round, SubGoal, Submission, User
+    from webapp.models import Answer, Role, Round, SubGoal, Submission, User
     from webapp.passwords import hash_password
     from webapp.services.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
     from webapp.workflows.review import contact_can_edit
@@ -709,7 +709,7 @@ def main() -> int:
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
     args = parser.parse_args()
     command = ".venv/bin/python benches/load.py" + (" --quick" if args.quick else "")
-    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     t_start = time.time()
     import redis
 

@@ -202,9 +202,17 @@ STATUS = {"planned": "Planeras", "ongoing": "Pågår", "paused": "Pausad", "done
 def synthetic_report(scale: int):
     """ReportData as collect() would make it from the synthetic material (all answers approved,
     provenance on)."""
-    from worker.report.data import (FocusAreaChapter, OrganisationAnswer, OrganisationRate,
-                                    Provenance, ReportData, StatusRow, SubGoalSection,
-                                    TextSection, TimelineActivity)
+    from worker.report.data import (
+        FocusAreaChapter,
+        OrganisationAnswer,
+        OrganisationRate,
+        Provenance,
+        ReportData,
+        StatusRow,
+        SubGoalSection,
+        TextSection,
+        TimelineActivity,
+    )
 
     m = synthetic_material(scale)
     goals, organisations, focus_areas = m["goals"], m["organisations"], m["focus_areas"]
@@ -411,8 +419,18 @@ def _seed_round(scale: int = 1) -> dict:
     from sqlalchemy import select
 
     from webapp.extensions import db
-    from webapp.models import (ActionPlan, Activity, ActivityReport, ActivityStatus, Answer,
-                               Organisation, Round, SubGoal, Submission, User)
+    from webapp.models import (
+        ActionPlan,
+        Activity,
+        ActivityReport,
+        ActivityStatus,
+        Answer,
+        Organisation,
+        Round,
+        SubGoal,
+        Submission,
+        User,
+    )
     from webapp.models._types import utcnow
     from webapp.services import rounds
     from webapp.workflows.review import ReviewState
@@ -511,7 +529,7 @@ def part_b(log) -> dict:
 
             result["direct_cold"], _ = direct()  # first call: imports, matplotlib warm-up
             result["direct"] = [direct()[0] for _ in range(DIRECT_RUNS)]
-            log(f"part B: direct {['%.2f' % t for t in result['direct']]}")
+            log(f"part B: direct {[format(t, '.2f') for t in result['direct']]}")
 
             worker = subprocess.Popen(
                 [str(VENV_BIN / "celery"), "-A", "worker.celery_app", "worker", "--pool", "solo",
@@ -556,7 +574,7 @@ def part_b(log) -> dict:
 
             result["worker_cold"] = through_worker()  # the worker's first build: imports
             result["worker"] = [through_worker() for _ in range(WORKER_JOBS)]
-            log(f"part B: worker {['%.2f' % r['seconds'] for r in result['worker']]}")
+            log(f"part B: worker {[format(r['seconds'], '.2f') for r in result['worker']]}")
     except Exception as error:  # reported in the section, not hidden
         result["error"] = f"{type(error).__name__}: {error}"
         log(f"part B failed: {result['error']}")
@@ -644,8 +662,8 @@ def section(a: list[dict], b: dict, started: dt.datetime, total_s: float) -> str
                    "with one `celery worker --pool solo` on the embedded filesystem broker. "
                    "Both paths had one warm-up build first (not counted).")
         out += ["", "| path | runs (s) | median (s) | × direct |", "|---|---|---:|---:|",
-                f"| direct (baseline) | {', '.join('%.2f' % t for t in b['direct'])} | {direct:.2f} | 1.0 |",
-                f"| worker, request → done | {', '.join('%.2f' % r['seconds'] for r in b['worker'])} "
+                f"| direct (baseline) | {', '.join(format(t, '.2f') for t in b['direct'])} | {direct:.2f} | 1.0 |",
+                f"| worker, request → done | {', '.join(format(r['seconds'], '.2f') for r in b['worker'])} "
                 f"| {worker:.2f} | {worker / direct:.2f} |"]
         queued = statistics.median(r["queued"] for r in b["worker"])
         building = statistics.median(r["building"] for r in b["worker"])
@@ -713,7 +731,7 @@ def main() -> None:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
     a = part_a(log) if args.part in (None, "a") else []
     b = part_b(log) if args.part in (None, "b") else {"error": "not run (--part a)"}

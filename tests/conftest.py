@@ -3,7 +3,7 @@
 - ``unit`` (tests/unit): pure code, no database server, no network; `make test-fast`
 - ``integration`` (tests/integration): PostgreSQL, Redis, a real Celery worker
 - ``e2e`` (tests/e2e): Chromium against the product on a database of its own
-- ``checks`` (tests/checks): bandit, the compose file, import contracts
+- ``checks`` (tests/checks): bandit, ruff, mypy (workflows), the compose file, import contracts
 """
 from pathlib import Path
 

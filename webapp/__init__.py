@@ -83,9 +83,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import (account, admin, auth, colleagues, contact_import, links, main,
-                              people, plan, plan_file, privacy, questionnaire, reports, respond,
-                              review)
+    from webapp.views import (
+        account,
+        admin,
+        auth,
+        colleagues,
+        contact_import,
+        links,
+        main,
+        people,
+        plan,
+        plan_file,
+        privacy,
+        questionnaire,
+        reports,
+        respond,
+        review,
+    )
 
     for module in (auth, links, main, privacy, respond, review, admin, questionnaire, reports,
                    plan_file, plan, people, contact_import, account, colleagues):

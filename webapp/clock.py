@@ -23,7 +23,7 @@ def now() -> dt.datetime:
         if value:
             moment = dt.datetime.fromisoformat(value)
             return moment if moment.tzinfo else moment.replace(tzinfo=STOCKHOLM)
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def local_now() -> dt.datetime:

@@ -12,7 +12,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
-DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 (refused in production)
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -160,7 +160,7 @@ class Config:
             raise RuntimeError("FLASK_DEBUG must be off in production.")
         if DEV_SECRET_KEY in self.SECRET_KEY_FALLBACKS:
             raise RuntimeError("The development key may not be a SECRET_KEY_FALLBACKS entry.")
-        if self.PASSWORD_HASHING != "argon2id":
+        if self.PASSWORD_HASHING != "argon2id":  # noqa: S105 (an algorithm's name)
             raise RuntimeError("PASSWORD_HASHING must be argon2id in production: the test "
                                "profile's hashes are cheap to crack.")
         if not self.SESSION_COOKIE_SECURE and not self.SERVED_OVER_PLAIN_HTTP:

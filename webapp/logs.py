@@ -39,7 +39,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc)
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC)
                       .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,

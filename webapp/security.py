@@ -1,8 +1,9 @@
 """Per-route access rules: who may use each view (password hashing is in webapp.passwords)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from flask import abort, request
 from flask_login import current_user, login_required

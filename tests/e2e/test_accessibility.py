@@ -167,7 +167,8 @@ def test_resubmission_diff_page(page: Page) -> None:
     login(page, "askersund@example.se")
     _open_overview(page)
     page.get_by_role("row").filter(has_text="se kommentaren").get_by_role("link").click()
-    page.get_by_label("Vad har ni gjort inom delmålet under året?").fill("Fritidsgårdarna har haft öppet fler kvällar för 120 unga.")
+    page.get_by_label("Vad har ni gjort inom delmålet under året?").fill(
+        "Fritidsgårdarna har haft öppet fler kvällar för 120 unga.")
     page.get_by_role("button", name="Spara och skicka in").click()
     expect(page.get_by_role("status").first).to_contain_text("inskickat för granskning")
     page.context.clear_cookies()

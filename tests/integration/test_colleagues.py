@@ -13,8 +13,17 @@ from sqlalchemy import func, select
 from tests.delegation import answer_through_link, delegate_sub_goal
 from tests.web import Browser, csrf_token, text_of
 from webapp.extensions import db
-from webapp.models import (Answer, AuditEvent, MailKind, Organisation, OutboxMessage, Round,
-                           SubGoalAssignment, Submission, User)
+from webapp.models import (
+    Answer,
+    AuditEvent,
+    MailKind,
+    Organisation,
+    OutboxMessage,
+    Round,
+    SubGoalAssignment,
+    Submission,
+    User,
+)
 
 KIM = ("Kim Kollega", "Kim.Kollega@Kumla.example.se")
 
@@ -269,7 +278,7 @@ def test_reminders_go_to_the_responsible_colleague_and_the_main_contact(demo: Fl
     assign(main, base, {d2: "Kim Kollega"})
     rnd = _round(demo)
     due = rnd.deadline - dt.timedelta(days=min(rnd.reminder_offsets))
-    moment = dt.datetime.combine(due, dt.time(8), tzinfo=dt.timezone.utc)
+    moment = dt.datetime.combine(due, dt.time(8), tzinfo=dt.UTC)
     with demo.app_context():
         for _ in range(2):  # a second dispatch writes nothing more
             mail.dispatch_due(moment)

@@ -190,8 +190,8 @@ def test_staff_addresses_and_inactive_contacts_are_bad_rows(demo: Flask) -> None
         hans.active = False
         db.session.commit()
     browser = _admin(demo)
-    preview = _upload(browser, ("Kommun;Namn;E-post\nKumla;Gustav;granskare@example.se\n"
-                                "Hallsberg;Hans Hallsberg;hallsberg@example.se\n").encode())
+    preview = _upload(browser, (b"Kommun;Namn;E-post\nKumla;Gustav;granskare@example.se\n"
+                                b"Hallsberg;Hans Hallsberg;hallsberg@example.se\n"))
     assert "rollen granskare och kan inte läsas in som kontaktperson" in _row(preview, 2)
     assert "Kontaktpersonen är inaktiverad" in _row(preview, 3)
     assert 'name="token"' not in preview.text
@@ -253,12 +253,12 @@ UNREADABLE = [
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 4000, "bild.xlsx",
      "Filen heter .xlsx men är ingen Excel-arbetsbok."),
     (b"%PDF-1.7\n\x00\x00binary", "lista.csv", "Filen är inte en kontaktlista"),
-    ("Kommun;Namn;E-post\n".encode() + "".join(
+    (b"Kommun;Namn;E-post\n" + "".join(
         f"Kumla;Person {i};p{i}@kumla.se\n" for i in range(10_000)).encode(),
      "tiotusen.csv", "Filen har fler än 5 000 rader."),  # text_of makes the NBSP a space
     (b"Kommun;Namn;E-post\n", "tom.csv", "Filen har rubriker men inga kontaktpersoner."),
     # Under 2 MB, but 5 000 new rows of random text: too much to carry to the confirmation.
-    ("Kommun;Namn;E-post\n".encode() + "".join(
+    (b"Kommun;Namn;E-post\n" + "".join(
         f"Kumla;{secrets.token_urlsafe(110)};p{i}@kumla.se\n" for i in range(5000)).encode(),
      "slump.csv", "Filen har för mycket nytt att läsa in i ett steg."),
     (b"Hello", "brev.docx", "Filen måste vara en Excel-arbetsbok (.xlsx) eller en CSV-fil"),

@@ -34,8 +34,8 @@ def answer_page(b: Browser, contact: str, round_name: str = "Uppföljning 2027")
 def review(b: Browser, organisation: str, *, approve: bool, comment: str = "") -> None:
     """``b`` is the reviewer's own browser, signed in once (a TOTP code works only once)."""
     rounds = b.get("/granskning/")
-    round_link = next(l for l in b.links(r"/granskning/omgang/\d+")
-                      if "Uppföljning 2027" in rounds.text.split(l, 1)[1][:100])
+    round_link = next(link for link in b.links(r"/granskning/omgang/\d+")
+                      if "Uppföljning 2027" in rounds.text.split(link, 1)[1][:100])
     page = b.get(round_link)
     link = re.search(rf'href="(/granskning/svar/\d+)">(?:(?!</a>).)*– {organisation},',
                      page.text, flags=re.S).group(1)

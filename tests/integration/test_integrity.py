@@ -9,8 +9,16 @@ from sqlalchemy import select
 
 from tests.web import Browser, csrf_token, text_of
 from webapp.extensions import db
-from webapp.models import (Activity, ActivityReport, ActivityStatus, Organisation, Round,
-                           RoundStatus, SubGoal, User)
+from webapp.models import (
+    Activity,
+    ActivityReport,
+    ActivityStatus,
+    Organisation,
+    Round,
+    RoundStatus,
+    SubGoal,
+    User,
+)
 from webapp.services import rounds
 
 LOCKED = "som redan är godkänt"

@@ -251,9 +251,10 @@ def test_one_json_access_line_per_request_with_the_fields(demo: Flask) -> None:
     assert (line["method"], line["path"], line["status"]) == ("GET", "/svar/", 200)
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
     assert line["level"] == "INFO" and line["time"].endswith("Z")
-    from webapp.models import User
-    from webapp.extensions import db
     from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.models import User
 
     with demo.app_context():
         kumla = db.session.scalar(select(User.id).where(User.email == "kumla@example.se"))

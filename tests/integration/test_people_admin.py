@@ -15,8 +15,18 @@ from sqlalchemy import func, select
 
 from tests.web import Browser, text_of
 from webapp.extensions import db
-from webapp.models import (AccountToken, AuditEvent, MailKind, Organisation, OutboxMessage,
-                           RecoveryCode, Role, Round, User, UserSession)
+from webapp.models import (
+    AccountToken,
+    AuditEvent,
+    MailKind,
+    Organisation,
+    OutboxMessage,
+    RecoveryCode,
+    Role,
+    Round,
+    User,
+    UserSession,
+)
 from webapp.services import mail
 
 
@@ -127,7 +137,7 @@ def test_an_expired_invitation_link_does_not_work(demo, tmp_path, monkeypatch) -
     link = _mail_link(demo, "lina@region.se", MailKind.ACCOUNT_INVITE)
     clock_file = tmp_path / "now.txt"
     monkeypatch.setenv("UPPFOLJNING_CLOCK_FILE", str(clock_file))
-    clock_file.write_text((dt.datetime.now(dt.timezone.utc)
+    clock_file.write_text((dt.datetime.now(dt.UTC)
                            + dt.timedelta(days=7, minutes=1)).isoformat())
     page = Browser(demo.test_client()).get(link, expect=404)
     assert "Länken fungerar inte längre" in text_of(page)
@@ -457,7 +467,7 @@ def test_a_contact_added_to_an_open_round_is_invited_once_at_the_next_dispatch(d
 # --- personal data ----------------------------------------------------------------------------
 
 def test_export_and_anonymise_cover_title_links_and_main_contact(demo) -> None:
-    from webapp.models import SubGoalAssignment, SubGoal
+    from webapp.models import SubGoal, SubGoalAssignment
     from webapp.services import privacy
 
     admin = _admin_browser(demo)

@@ -10,11 +10,21 @@ from sqlalchemy import func, select
 
 from tests.web import Browser, checkboxes, csrf_token, text_of
 from webapp.extensions import db
-from webapp.models import (ActionPlan, ActivityArea, Answer, AuditEvent, FocusArea, Organisation,
-                           OrganisationKind, Role, SubGoal, Submission, User)
+from webapp.models import (
+    ActionPlan,
+    ActivityArea,
+    Answer,
+    AuditEvent,
+    FocusArea,
+    Organisation,
+    OrganisationKind,
+    Role,
+    SubGoal,
+    Submission,
+    User,
+)
 from webapp.security import ACCESS
-from webapp.services import ServiceError
-from webapp.services import plan_admin
+from webapp.services import ServiceError, plan_admin
 
 ADMIN = "admin@example.se"
 

@@ -12,8 +12,17 @@ from sqlalchemy import event, func, select, text
 
 from tests.web import Browser, csrf_token, text_of
 from webapp.extensions import db
-from webapp.models import (ActionPlan, ActivityArea, AuditEvent, FocusArea, Organisation,
-                           OrganisationKind, Questionnaire, QuestionType, SubGoal)
+from webapp.models import (
+    ActionPlan,
+    ActivityArea,
+    AuditEvent,
+    FocusArea,
+    Organisation,
+    OrganisationKind,
+    Questionnaire,
+    QuestionType,
+    SubGoal,
+)
 from webapp.services import plan_import
 from webapp.services.plan_import import DEFAULT_DATA_FILE
 from webapp.services.plan_schema import PlanFileError

@@ -19,8 +19,18 @@ from sqlalchemy import func, select
 from tests.web import Browser, csrf_token, text_of
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import (Answer, AnswerRevision, AuditEvent, MailKind, MailState,
-                           OutboxMessage, PersonalLink, Round, User, UserSession)
+from webapp.models import (
+    Answer,
+    AnswerRevision,
+    AuditEvent,
+    MailKind,
+    MailState,
+    OutboxMessage,
+    PersonalLink,
+    Round,
+    User,
+    UserSession,
+)
 from webapp.services import ServiceError, links, privacy, rounds
 
 KUMLA_TEXT = "Kumla kommun har utbildat personal i MI"

@@ -12,8 +12,17 @@ from sqlalchemy import func, select
 from tests.web import Browser, csrf_token, text_of
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import (ActionPlan, Answer, Organisation, Questionnaire, Round,
-                           RoundStatus, SubGoal, Submission, User)
+from webapp.models import (
+    ActionPlan,
+    Answer,
+    Organisation,
+    Questionnaire,
+    Round,
+    RoundStatus,
+    SubGoal,
+    Submission,
+    User,
+)
 from webapp.services import NotFound, mail, questionnaires
 from webapp.services import answers as answer_service
 from webapp.services import rounds as round_service
@@ -326,8 +335,8 @@ def test_a_frozen_round_keeps_its_questions_when_next_years_copy_is_edited(demo)
     assert label in page and "Vad har ni gjort 2027?" not in page
 
     # The report of round 1 prints the approved answer as it was answered.
-    from worker.report.collect import collect
     from webapp.models import ReportJob
+    from worker.report.collect import collect
 
     with demo.app_context():
         job = ReportJob(round_id=old_id, requested_by_id=_user("admin@example.se").id)

@@ -12,8 +12,17 @@ from sqlalchemy import func, select
 
 from tests.web import Browser, csrf_token
 from webapp.extensions import db
-from webapp.models import (ActivityReport, ActivityStatus, Organisation, ReportFile, ReportJob,
-                           ReportJobState, ReportTemplate, Round, User)
+from webapp.models import (
+    ActivityReport,
+    ActivityStatus,
+    Organisation,
+    ReportFile,
+    ReportJob,
+    ReportJobState,
+    ReportTemplate,
+    Round,
+    User,
+)
 from webapp.services import activities, answers
 from webapp.services import reports as report_service
 from webapp.services import review as review_service

@@ -8,8 +8,17 @@ from sqlalchemy import func, select
 
 from tests.web import Browser, csrf_token, text_of
 from webapp.extensions import db
-from webapp.models import (ActivityReport, Answer, MailKind, Organisation, OutboxMessage, Round,
-                           RoundStatus, Submission, User)
+from webapp.models import (
+    ActivityReport,
+    Answer,
+    MailKind,
+    Organisation,
+    OutboxMessage,
+    Round,
+    RoundStatus,
+    Submission,
+    User,
+)
 from webapp.services import rounds
 
 

@@ -83,7 +83,10 @@ def test_history_of_return_resubmit_approve_is_complete_and_ordered(browser: Bro
     browser.login("granskare@example.se")
     page = browser.get(f"/granskning/svar/{answer_id}")
     diff = page.text.split("Ändringar sedan svaret returnerades", 1)[1].split("</section>", 1)[0]
-    strip = lambda fragment: re.sub(r"<[^>]+>|\[(tillagt|borttaget): |\]", "", fragment)
+
+    def strip(fragment: str) -> str:
+        return re.sub(r"<[^>]+>|\[(tillagt|borttaget): |\]", "", fragment)
+
     added = " ".join(strip(m) for m in re.findall(r"<ins>(.*?)</ins>", diff, flags=re.S))
     removed = " ".join(strip(m) for m in re.findall(r"<del>(.*?)</del>", diff, flags=re.S))
     assert "för 120 unga." in added and "kvällar." in removed
@@ -259,7 +262,7 @@ def test_contacts_hear_once_when_their_last_sub_goal_is_approved(demo) -> None:
             return len(db.session.scalars(select(OutboxMessage).where(
                 OutboxMessage.kind == MailKind.ALL_APPROVED)).all())
 
-        for index, sub_goal in enumerate(goals):
+        for sub_goal in goals:
             answer = answer_service.find_answer(submission, sub_goal.id) or \
                 answer_service.save_draft(kumla, submission, sub_goal, "Klart.", None)
             if answer.state is ReviewState.DRAFT:

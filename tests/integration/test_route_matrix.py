@@ -10,8 +10,19 @@ from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 
 from tests.web import Browser, csrf_token
 from webapp.extensions import db
-from webapp.models import (ActionPlan, ActivityArea, Answer, FocusArea, MailState, Organisation,
-                           OutboxMessage, ReportJob, Role, Round, SubGoal)
+from webapp.models import (
+    ActionPlan,
+    ActivityArea,
+    Answer,
+    FocusArea,
+    MailState,
+    Organisation,
+    OutboxMessage,
+    ReportJob,
+    Role,
+    Round,
+    SubGoal,
+)
 from webapp.security import ACCESS
 
 ROLE_LOGINS = {

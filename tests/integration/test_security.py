@@ -66,7 +66,7 @@ def test_idle_and_absolute_timeouts(demo, tmp_path, monkeypatch, minutes, signed
     b.login("kumla@example.se")
     clock_file = tmp_path / "now.txt"
     monkeypatch.setenv("UPPFOLJNING_CLOCK_FILE", str(clock_file))
-    clock_file.write_text((dt.datetime.now(dt.timezone.utc)
+    clock_file.write_text((dt.datetime.now(dt.UTC)
                            + dt.timedelta(minutes=minutes)).isoformat())
     assert (b.client.get("/svar/").status_code == 200) is signed_in
 
@@ -76,7 +76,7 @@ def test_absolute_timeout_holds_even_for_an_active_person(demo, tmp_path, monkey
     b.login("kumla@example.se")
     clock_file = tmp_path / "now.txt"
     monkeypatch.setenv("UPPFOLJNING_CLOCK_FILE", str(clock_file))
-    start = dt.datetime.now(dt.timezone.utc)
+    start = dt.datetime.now(dt.UTC)
     for hours in range(1, 13):  # active every twenty minutes for twelve hours
         for minutes in (0, 20, 40):
             clock_file.write_text((start + dt.timedelta(hours=hours - 1, minutes=minutes))

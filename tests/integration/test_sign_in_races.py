@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from sqlalchemy import select
 
 from tests.web import Browser, csrf_token, totp_code

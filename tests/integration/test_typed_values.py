@@ -6,8 +6,14 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from tests.integration.test_questionnaires import (_add, _answer_url, _open_on_schedule,
-                                                   _scheduled_round, _stored, _sub_goal)
+from tests.integration.test_questionnaires import (
+    _add,
+    _answer_url,
+    _open_on_schedule,
+    _scheduled_round,
+    _stored,
+    _sub_goal,
+)
 from tests.web import Browser, forms, text_of
 
 QUESTIONS = [

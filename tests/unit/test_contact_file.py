@@ -7,9 +7,17 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from webapp.services.contact_file import (EXPORT_HEADER, MAX_BYTES, MAX_ROWS,
-                                          MAX_UNPACKED_BYTES, ContactFileError,
-                                          OrganisationRef, read, to_csv, to_xlsx)
+from webapp.services.contact_file import (
+    EXPORT_HEADER,
+    MAX_BYTES,
+    MAX_ROWS,
+    MAX_UNPACKED_BYTES,
+    ContactFileError,
+    OrganisationRef,
+    read,
+    to_csv,
+    to_xlsx,
+)
 
 ORGS = [
     OrganisationRef(1, "Kumla", "1881"),
@@ -312,7 +320,7 @@ def test_an_xlsx_with_xml_entity_expansion_is_refused() -> None:
     from openpyxl.xml import DEFUSEDXML
 
     assert DEFUSEDXML, "defusedxml must be installed: openpyxl expands XML entities without it"
-    entities = "".join(f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+    entities = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
     sheet = ('<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY lol0 "lol">' + entities + "]>"
              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
              '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>'

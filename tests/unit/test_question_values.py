@@ -5,7 +5,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from webapp.models import Question, QuestionType
-from webapp.services.questionnaires import (missing_required, parse, render_text, visible)
+from webapp.services.questionnaires import missing_required, parse, render_text, visible
 
 
 def q(key: str, kind: QuestionType, **kw) -> Question:  # type: ignore[no-untyped-def]

@@ -9,11 +9,27 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from worker.report.builder import (REQUIRED_STYLES, TIMELINE_FILL, build_docx, clean_text, join_samt,
-                                   missing_styles, timeline_years)
+from worker.report.builder import (
+    REQUIRED_STYLES,
+    TIMELINE_FILL,
+    build_docx,
+    clean_text,
+    join_samt,
+    missing_styles,
+    timeline_years,
+)
 from worker.report.charts import status_chart_description, status_chart_png
-from worker.report.data import (FocusAreaChapter, OrganisationAnswer, OrganisationRate, Provenance,
-                                ReportData, StatusRow, SubGoalSection, TextSection, TimelineActivity)
+from worker.report.data import (
+    FocusAreaChapter,
+    OrganisationAnswer,
+    OrganisationRate,
+    Provenance,
+    ReportData,
+    StatusRow,
+    SubGoalSection,
+    TextSection,
+    TimelineActivity,
+)
 
 PLAN = "Handlingsplan Social välfärd 2019–2022"
 TOC_PLACEHOLDER = "Högerklicka och välj Uppdatera fält för att visa innehållsförteckningen."
@@ -37,7 +53,8 @@ def make_data(**overrides) -> ReportData:
                         plan=PLAN,
                         title="Delmål 1 – Ökad delaktighet för den enskilde (och närstående)",
                         answers=[
-                            OrganisationAnswer("Kumla", "Kumla har startat en samverkansgrupp.\nDen träffas varje månad."),
+                            OrganisationAnswer("Kumla", "Kumla har startat en samverkansgrupp.\n"
+                                                        "Den träffas varje månad."),
                             OrganisationAnswer("Länsdel Norr", "Norr har inventerat behoven."),
                         ],
                     ),
@@ -410,7 +427,8 @@ def test_activity_names_are_bold_in_the_answer_text_and_the_rest_is_not():
 def test_only_the_chapters_own_activity_names_are_bold():
     other = FocusAreaChapter(
         name="Psykisk hälsa",
-        sub_goals=[SubGoalSection(plan=PLAN, title="Delmål 9", answers=[OrganisationAnswer("Nora", f"Nora nämner {FAMILY}.")])],
+        sub_goals=[SubGoalSection(plan=PLAN, title="Delmål 9",
+                                  answers=[OrganisationAnswer("Nora", f"Nora nämner {FAMILY}.")])],
     )
     document = reopen(timeline_data(chapters=[timeline_chapter(), other]))
     nora = next(p for p in document.paragraphs if p.text == f"Nora nämner {FAMILY}.")

@@ -1,14 +1,19 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import (HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     SubmitField, TextAreaField)
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from webapp.models import ActivityLevel, ActivityStatus
-
-
 
 YEAR_MIN, YEAR_MAX = 1990, 2100
 

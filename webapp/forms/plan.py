@@ -5,10 +5,17 @@ from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from webapp.forms.rounds import MultiCheckboxField
-from webapp.services.plan_admin import (ACTIVITY_AREA_NAME_MAX, DECIDED_BY_MAX, FIRST_YEAR,
-                                        FOCUS_AREA_NAME_MAX, LAST_YEAR, ORGANISATION_NAME_MAX,
-                                        PLAN_NAME_MAX, SUB_GOAL_DESCRIPTION_MAX,
-                                        SUB_GOAL_TITLE_MAX)
+from webapp.services.plan_admin import (
+    ACTIVITY_AREA_NAME_MAX,
+    DECIDED_BY_MAX,
+    FIRST_YEAR,
+    FOCUS_AREA_NAME_MAX,
+    LAST_YEAR,
+    ORGANISATION_NAME_MAX,
+    PLAN_NAME_MAX,
+    SUB_GOAL_DESCRIPTION_MAX,
+    SUB_GOAL_TITLE_MAX,
+)
 
 
 def _max(length: int) -> Length:

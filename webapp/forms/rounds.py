@@ -1,11 +1,10 @@
-from webapp.models._types import local_today
-
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
-
-from webapp.models.rounds import parse_reminder_days
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from webapp.models._types import local_today
+from webapp.models.rounds import parse_reminder_days
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -23,7 +23,7 @@ class MailKind(enum.StrEnum):
     ALL_APPROVED = "all_approved"
     # Staff accounts, not tied to a round: the row's round_id is NULL.
     ACCOUNT_INVITE = "account_invite"
-    PASSWORD_RESET = "password_reset"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a mail kind)
 
     @property
     def label(self) -> str:

@@ -113,7 +113,7 @@ class UserSession(db.Model):
 
 class TokenPurpose(enum.StrEnum):
     INVITE = "invite"  # a new staff member chooses a first password
-    PASSWORD_RESET = "password_reset"  # "Glömt lösenordet?"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose) "Glömt lösenordet?"
 
 
 class AccountToken(db.Model):

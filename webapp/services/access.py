@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Answer, Organisation, Role, Round, RoundStatus, User
+from webapp.models import Answer, Organisation, Role, Round, RoundStatus, Submission, User
 from webapp.services import NotFound
 from webapp.workflows.review import Actor
 
@@ -50,7 +50,7 @@ def submission_for(user: User, round_id: int, organisation_id: int) -> Submissio
     from sqlalchemy import and_
     from sqlalchemy.orm import contains_eager
 
-    from webapp.models import RoundRecipient, Submission, user_organisations
+    from webapp.models import RoundRecipient, user_organisations
 
     if user.role is not Role.CONTACT:
         raise NotFound()

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import (AccountToken, MailKind, RecoveryCode, Role, TokenPurpose, User)
+from webapp.models import AccountToken, MailKind, RecoveryCode, Role, TokenPurpose, User
 from webapp.services import ServiceError, audit
 from webapp.services import auth as auth_service
 
@@ -249,7 +249,7 @@ def request_password_reset(email: str, now: dt.datetime) -> int | None:
         User.role.in_(STAFF_ROLES), User.active.is_(True)))
     if user is None:
         return None
-    slot = now.astimezone(dt.timezone.utc).strftime("%Y%m%d%H") + str(now.minute // 10)
+    slot = now.astimezone(dt.UTC).strftime("%Y%m%d%H") + str(now.minute // 10)
     message_id = _enqueue_account_mail(user, MailKind.PASSWORD_RESET, f"reset-{slot}")
     if message_id is not None:
         audit.record(None, "user.password_reset_requested", "user", user.id)

@@ -8,9 +8,20 @@ from sqlalchemy.orm import selectinload
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import (Activity, ActivityArea, ActivityLevel, ActivityReport,
-                           ActivityStatus, Answer, FocusArea, Round, RoundStatus, SubGoal,
-                           Submission, User)
+from webapp.models import (
+    Activity,
+    ActivityArea,
+    ActivityLevel,
+    ActivityReport,
+    ActivityStatus,
+    Answer,
+    FocusArea,
+    Round,
+    RoundStatus,
+    SubGoal,
+    Submission,
+    User,
+)
 from webapp.services import NotFound, ServiceError, audit
 from webapp.workflows.review import ReviewState
 
@@ -163,7 +174,8 @@ def save(actor: User, submission: Submission, data: ActivityInput,
     report.start_year, report.end_year = data.start_year, data.end_year
     report.responsible_unit = (data.responsible_unit or "").strip() or None
     report.level = data.level
-    report.sub_goals = [sg for sg in submission.round.sub_goals_for(submission.organisation) if sg.id in data.sub_goal_ids]
+    report.sub_goals = [sg for sg in submission.round.sub_goals_for(submission.organisation)
+                        if sg.id in data.sub_goal_ids]
     report.updated_by_id, report.updated_at = actor.id, clock.now()
     db.session.flush()
     audit.record(actor, "activity.save", "activity_report", report.id,

@@ -8,13 +8,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.extensions import db
-from webapp.models import (Answer, AnswerRevision, Organisation, Question, QuestionType, Round,
-                           RoundStatus, SubGoal, Submission, User)
+from webapp.models import (
+    Answer,
+    AnswerRevision,
+    Organisation,
+    Question,
+    QuestionType,
+    Round,
+    RoundStatus,
+    SubGoal,
+    Submission,
+    User,
+)
 from webapp.models._types import utcnow
 from webapp.services import NotFound, ServiceError, StaleState, audit, questionnaires
 from webapp.services.access import actor_of
 from webapp.workflows import review
 from webapp.workflows.review import InvalidTransition, ReviewAction, ReviewState
+
 
 def get_submission(round_id: int, organisation_id: int) -> Submission:
     submission = db.session.scalar(select(Submission).where(

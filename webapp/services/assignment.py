@@ -7,8 +7,18 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 
 from webapp.extensions import db
-from webapp.models import (Answer, AssignmentMode, FocusArea, Organisation, OrganisationKind,
-                           ReviewerAssignment, Role, Round, SubGoal, User)
+from webapp.models import (
+    Answer,
+    AssignmentMode,
+    FocusArea,
+    Organisation,
+    OrganisationKind,
+    ReviewerAssignment,
+    Role,
+    Round,
+    SubGoal,
+    User,
+)
 from webapp.services import ServiceError, audit
 
 

@@ -13,8 +13,18 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 
 from webapp.extensions import db
-from webapp.models import (AppSetting, MailKind, OutboxMessage, Organisation, Role, Round,
-                           RoundStatus, SubGoalAssignment, User, user_organisations)
+from webapp.models import (
+    AppSetting,
+    MailKind,
+    Organisation,
+    OutboxMessage,
+    Role,
+    Round,
+    RoundStatus,
+    SubGoalAssignment,
+    User,
+    user_organisations,
+)
 from webapp.models.people import COLLEAGUE_INVITES_NEED_APPROVAL
 from webapp.services import NotFound, ServiceError, audit
 

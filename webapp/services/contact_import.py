@@ -25,11 +25,10 @@ from webapp import clock
 from webapp.extensions import db
 from webapp.models import AuditEvent, Organisation, Role, User, user_organisations
 from webapp.models._types import utcnow
-from webapp.services import NotFound, ServiceError, StaleState, audit
-from webapp.services import contact_file
+from webapp.services import NotFound, ServiceError, StaleState, audit, contact_file
 from webapp.services.contact_file import ContactRow, OrganisationRef
 
-TOKEN_SALT = "contact-import"
+TOKEN_SALT = "contact-import"  # noqa: S105 (a namespace; the key is SECRET_KEY)
 TOKEN_MAX_AGE = 60 * 60  # an hour to read the preview and confirm
 # The token travels in a form field; Flask refuses form fields over 500 000 bytes
 # (MAX_FORM_MEMORY_SIZE). A real 5 000-row list compresses to about 60 000.
@@ -176,7 +175,7 @@ def _sign(actor: User, result: Preview, columns: Iterable[str], secret: str) -> 
     return _serializer(secret).dumps(payload)
 
 
-STALE_TOKEN = ("Förhandsgranskningen gäller inte längre (den är äldre än en timme eller "
+STALE_TOKEN = ("Förhandsgranskningen gäller inte längre (den är äldre än en timme eller "  # noqa: S105
                "ofullständig). Välj filen igen för en ny förhandsgranskning.")
 
 

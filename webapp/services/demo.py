@@ -16,7 +16,7 @@ from webapp.services import answers, plan_import, review, rounds
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-losenord")
 # The demo staff's authenticator secret, printed by seed-demo; add it to any TOTP app.
-DEMO_TOTP_SECRET = "UPPFOLJNINGDEMOTOTPHEMLIGHET2345"
+DEMO_TOTP_SECRET = "UPPFOLJNINGDEMOTOTPHEMLIGHET2345"  # noqa: S105 (demo only, printed)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def seed() -> list[DemoUser]:
     admin, reviewer = users["admin@example.se"], users["granskare@example.se"]
     social = db.session.scalar(select(ActionPlan).where(ActionPlan.key == "social-valfard"))
     care = db.session.scalar(select(ActionPlan).where(ActionPlan.key == "sammanhallen-vard"))
-    assert social is not None and care is not None
+    assert social is not None and care is not None  # noqa: S101 (the import above made both)
     sub_goals: list[SubGoal] = social.sub_goals[:4] + care.sub_goals[:1]
     municipalities = [o for o in by_name.values() if o.code]
     today = local_today()

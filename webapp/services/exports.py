@@ -22,8 +22,17 @@ from sqlalchemy.orm import selectinload
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import (Activity, ActivityReport, Answer, Question, QuestionType, Role, Round,
-                           Submission, User)
+from webapp.models import (
+    Activity,
+    ActivityReport,
+    Answer,
+    Question,
+    QuestionType,
+    Role,
+    Round,
+    Submission,
+    User,
+)
 from webapp.services import ServiceError, audit, questionnaires
 from webapp.services.audit import neutralise
 from webapp.workflows.review import ReviewState

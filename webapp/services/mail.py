@@ -17,8 +17,17 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import (Answer, MailKind, MailState, OutboxMessage, Role, Round, RoundStatus,
-                           Submission, User)
+from webapp.models import (
+    Answer,
+    MailKind,
+    MailState,
+    OutboxMessage,
+    Role,
+    Round,
+    RoundStatus,
+    Submission,
+    User,
+)
 from webapp.services import ServiceError, audit, links, questionnaires, region
 from webapp.workflows.review import ReviewState
 
@@ -208,7 +217,7 @@ def request_new_link(email: str, now: dt.datetime) -> None:
                                                 User.pending_approval.is_(False)))
     if user is None:
         return
-    slot = now.astimezone(dt.timezone.utc).strftime("%Y%m%d%H") + str(now.minute // 10)
+    slot = now.astimezone(dt.UTC).strftime("%Y%m%d%H") + str(now.minute // 10)
     org_ids = {o.id for o in user.organisations}
     for rnd in db.session.scalars(select(Round).where(Round.status == RoundStatus.OPEN)):
         if org_ids & {o.id for o in rnd.recipients}:
@@ -323,7 +332,7 @@ def deliver(rendered: Rendered) -> None:
 
 def mark_sent(message_id: int) -> None:
     message = db.session.get(OutboxMessage, message_id)
-    assert message is not None
+    assert message is not None  # noqa: S101 (narrows the type; the caller holds the row)
     message.state = MailState.SENT
     message.sent_at = clock.now()
     message.last_error = None
@@ -333,7 +342,7 @@ def mark_sent(message_id: int) -> None:
 def mark_failed_attempt(message_id: int, error: str) -> None:
     """Try again later with a growing pause; give up after MAX_ATTEMPTS (the admin can resend)."""
     message = db.session.get(OutboxMessage, message_id)
-    assert message is not None
+    assert message is not None  # noqa: S101 (narrows the type; the caller holds the row)
     message.last_error = error[:1000]
     if message.attempts >= MAX_ATTEMPTS:
         message.state = MailState.FAILED

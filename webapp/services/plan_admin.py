@@ -10,17 +10,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Union
 
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from webapp.extensions import db
-from webapp.models import (ActionPlan, ActivityArea, FocusArea, Organisation, OrganisationKind,
-                           Role, SubGoal, User)
+from webapp.models import (
+    ActionPlan,
+    ActivityArea,
+    FocusArea,
+    Organisation,
+    OrganisationKind,
+    Role,
+    SubGoal,
+    User,
+)
 from webapp.services import ServiceError, audit
 
-Item = Union[ActionPlan, SubGoal, FocusArea, ActivityArea, Organisation]
+Item = ActionPlan | SubGoal | FocusArea | ActivityArea | Organisation
 
 # Column sizes of the models: refused here with a Swedish message, not by the database.
 PLAN_NAME_MAX = 300

@@ -24,11 +24,26 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import (ActionPlan, ActivityArea, FocusArea, Organisation, OrganisationKind,
-                           Question, Questionnaire, SubGoal, User)
+from webapp.models import (
+    ActionPlan,
+    ActivityArea,
+    FocusArea,
+    Organisation,
+    OrganisationKind,
+    Question,
+    Questionnaire,
+    SubGoal,
+    User,
+)
 from webapp.services import ServiceError, audit, region
-from webapp.services.plan_schema import (ActionPlanSpec, PlanFile, PlanFileError, Problem,
-                                         QuestionSpec, parse)
+from webapp.services.plan_schema import (
+    ActionPlanSpec,
+    PlanFile,
+    PlanFileError,
+    Problem,
+    QuestionSpec,
+    parse,
+)
 
 DEFAULT_DATA_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "region-orebro-lan.yaml"
 

@@ -14,9 +14,23 @@ from sqlalchemy.orm import selectinload
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import (AccountToken, Answer, AnswerRevision, AuditEvent, MailState,
-                           Organisation, OutboxMessage, PersonalLink, Role, Round, RoundStatus,
-                           SubGoalAssignment, Submission, User, UserSession)
+from webapp.models import (
+    AccountToken,
+    Answer,
+    AnswerRevision,
+    AuditEvent,
+    MailState,
+    Organisation,
+    OutboxMessage,
+    PersonalLink,
+    Role,
+    Round,
+    RoundStatus,
+    SubGoalAssignment,
+    Submission,
+    User,
+    UserSession,
+)
 from webapp.services import ServiceError, audit
 
 ANONYMOUS_NAME = "Anonymiserad kontaktperson"

@@ -18,8 +18,16 @@ from sqlalchemy import func, select
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import (Question, Questionnaire, QuestionType, Role, Round, RoundStatus,
-                           SubGoal, User)
+from webapp.models import (
+    Question,
+    Questionnaire,
+    QuestionType,
+    Role,
+    Round,
+    RoundStatus,
+    SubGoal,
+    User,
+)
 from webapp.services import ServiceError, audit
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -105,7 +113,7 @@ def freeze(rnd: Round) -> None:
     """Called as the round opens: from now on its contacts answer exactly these questions."""
     if rnd.questionnaire is None:
         create_for_round(rnd)
-    assert rnd.questionnaire is not None
+    assert rnd.questionnaire is not None  # noqa: S101 (narrows the type; set just above)
     if rnd.questionnaire.frozen_at is None:
         rnd.questionnaire.frozen_at = clock.now()
 

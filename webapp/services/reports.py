@@ -8,11 +8,19 @@ import re
 from sqlalchemy import func, select, update
 
 from webapp.extensions import db
-from webapp.models import (ReportFile, ReportJob, ReportJobState, ReportPhase, ReportTemplate,
-                           Role, Round, User)
-from worker.report.data import ReportData
+from webapp.models import (
+    ReportFile,
+    ReportJob,
+    ReportJobState,
+    ReportPhase,
+    ReportTemplate,
+    Role,
+    Round,
+    User,
+)
 from webapp.models._types import local_today, utcnow
 from webapp.services import ServiceError, audit
+from worker.report.data import ReportData
 
 MAX_ATTEMPTS = 3
 REGISTRY_NUMBER = re.compile(r"^[0-9A-Za-zÅÄÖåäö/\-. ]{1,40}$")

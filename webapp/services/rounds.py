@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from webapp import clock
 from webapp.extensions import db
-from webapp.models import Organisation, Role, Round, RoundStatus, SubGoal, Submission, User
+from webapp.models import Organisation, Role, Round, RoundStatus, Submission, User
 from webapp.models.rounds import parse_reminder_days
 from webapp.services import ServiceError, audit, questionnaires
 

@@ -3,27 +3,45 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
-
-from webapp.extensions import db
-from webapp.forms.reports import RoundTextsForm, TemplateForm, report_scope_form
-from webapp.forms.auth import EmptyForm
-from webapp.forms.rounds import DeadlineForm, RoundForm
 from wtforms import SelectField
 
+from webapp.extensions import db
 from webapp.forms.admin import AssignmentModeForm, AssignmentsForm
-from webapp.models import (AssignmentMode, FocusArea, Organisation, OrganisationKind,
-                           OutboxMessage, ReportJob, ReportTemplate, Role, Round, RoundSection,
-                           RoundStatus, User)
+from webapp.forms.auth import EmptyForm
+from webapp.forms.reports import RoundTextsForm, TemplateForm, report_scope_form
+from webapp.forms.rounds import DeadlineForm, RoundForm
+from webapp.models import (
+    AssignmentMode,
+    FocusArea,
+    Organisation,
+    OrganisationKind,
+    OutboxMessage,
+    ReportJob,
+    ReportTemplate,
+    Role,
+    Round,
+    RoundSection,
+    RoundStatus,
+    User,
+)
 from webapp.models._types import local_today
 from webapp.security import roles_required
-from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
 from webapp.services import accounts, assignment, contacts, exports, links, mail, plan_admin
 from webapp.services import reports as report_service
 from webapp.services import rounds as round_service
+from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

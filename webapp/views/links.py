@@ -2,14 +2,13 @@
 (a POST) signs in. After sign-in the address carries no token."""
 from __future__ import annotations
 
-from flask import (Blueprint, flash, make_response, redirect, render_template, session,
-                   url_for)
+from flask import Blueprint, flash, make_response, redirect, render_template, session, url_for
 
 from webapp import clock
 from webapp.extensions import limiter
 from webapp.forms.links import ContinueForm, NewLinkForm
-from webapp.services import links, mail
 from webapp.security import public
+from webapp.services import links, mail
 from webapp.services.links import LinkRefused
 from webapp.views.auth import finish_login
 

@@ -11,12 +11,19 @@ from sqlalchemy import select
 from webapp import clock
 from webapp.extensions import db, limiter
 from webapp.forms.auth import EmptyForm
-from webapp.forms.people import (ApprovalSettingForm, ChoosePasswordForm, ContactForm,
-                                 ForgotPasswordForm, MainContactForm, MoveForm, RoleForm,
-                                 StaffForm)
+from webapp.forms.people import (
+    ApprovalSettingForm,
+    ChoosePasswordForm,
+    ContactForm,
+    ForgotPasswordForm,
+    MainContactForm,
+    MoveForm,
+    RoleForm,
+    StaffForm,
+)
 from webapp.models import Organisation, OutboxMessage, Role, TokenPurpose, User
-from webapp.security import public, roles_required
 from webapp.models.people import COLLEAGUE_INVITES_NEED_APPROVAL
+from webapp.security import public, roles_required
 from webapp.services import accounts, app_settings, contacts
 from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
 

@@ -13,14 +13,29 @@ from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.forms.auth import EmptyForm
-from webapp.forms.plan import (ActivityAreaForm, AnsweredByForm, DistrictForm, FocusAreaForm,
-                               MunicipalityForm, NewMunicipalityForm, NewSubGoalForm, PlanForm,
-                               SubGoalForm)
-from webapp.models import (ActionPlan, ActivityArea, AuditEvent, FocusArea, Organisation,
-                           OrganisationKind, Role, SubGoal)
+from webapp.forms.plan import (
+    ActivityAreaForm,
+    AnsweredByForm,
+    DistrictForm,
+    FocusAreaForm,
+    MunicipalityForm,
+    NewMunicipalityForm,
+    NewSubGoalForm,
+    PlanForm,
+    SubGoalForm,
+)
+from webapp.models import (
+    ActionPlan,
+    ActivityArea,
+    AuditEvent,
+    FocusArea,
+    Organisation,
+    OrganisationKind,
+    Role,
+    SubGoal,
+)
 from webapp.security import roles_required
-from webapp.services import ServiceError
-from webapp.services import plan_admin
+from webapp.services import ServiceError, plan_admin
 from webapp.views import boundary
 from webapp.views.boundary import REFUSED, Refused, attempt
 

@@ -9,8 +9,17 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.forms.plan_file import PlanFileForm
-from webapp.models import (ActionPlan, ActivityArea, FocusArea, Organisation, OrganisationKind,
-                           Question, Questionnaire, Role, SubGoal)
+from webapp.models import (
+    ActionPlan,
+    ActivityArea,
+    FocusArea,
+    Organisation,
+    OrganisationKind,
+    Question,
+    Questionnaire,
+    Role,
+    SubGoal,
+)
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import ServiceError, audit, plan_import

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,19 +13,42 @@ from webapp import clock
 from webapp.extensions import db, limiter
 from webapp.forms.answers import ActivityForm, AnswerForm, WithdrawForm
 from webapp.forms.auth import EmptyForm
-from webapp.models import (ActivityLevel, ActivityReport, ActivityStatus, Answer, Question, Role,
-                           Round, RoundStatus, SubGoal, Submission)
 from webapp.forms.colleagues import InviteColleagueForm, assignments_form
+from webapp.models import (
+    ActivityLevel,
+    ActivityReport,
+    ActivityStatus,
+    Answer,
+    Question,
+    Role,
+    Round,
+    RoundStatus,
+    SubGoal,
+    Submission,
+)
 from webapp.security import roles_required
-from webapp.services import (NotFound, ServiceError, StaleState, activities, answers,
-                             colleagues, questionnaires)
+from webapp.services import (
+    NotFound,
+    ServiceError,
+    StaleState,
+    activities,
+    answers,
+    colleagues,
+    questionnaires,
+)
 from webapp.services.access import submission_for
 from webapp.services.review import previous_approved
 from webapp.views import boundary
 from webapp.views.boundary import REFUSED, attempt, enqueue_after_commit
 from webapp.views.links import LINK_ROUND
-from webapp.workflows.review import (Actor, InvalidTransition, ReviewAction, ReviewState,
-                                     allowed_actions, contact_can_edit)
+from webapp.workflows.review import (
+    Actor,
+    InvalidTransition,
+    ReviewAction,
+    ReviewState,
+    allowed_actions,
+    contact_can_edit,
+)
 
 bp = Blueprint("respond", __name__, url_prefix="/svar")
 SUBMISSION = "/omgang/<int:round_id>/organisation/<int:organisation_id>"

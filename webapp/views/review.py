@@ -1,16 +1,19 @@
 """The reviewer's pages: overview per round, a personal queue, one answer at a time, the log."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.forms.review import (BulkApproveForm, OverviewFilterForm, ReassignForm, ReopenForm,
-                                 ReviewForm)
-from webapp.models import (Answer, AuditEvent, FocusArea, Organisation, OrganisationKind, Role,
-                           Round)
+from webapp.forms.review import (
+    BulkApproveForm,
+    OverviewFilterForm,
+    ReassignForm,
+    ReopenForm,
+    ReviewForm,
+)
+from webapp.models import Answer, AuditEvent, FocusArea, Organisation, OrganisationKind, Role, Round
 from webapp.models._types import local_today
 from webapp.security import roles_required
 from webapp.services import NotFound, activities, assignment, audit, overview
@@ -19,8 +22,13 @@ from webapp.services import review as review_service
 from webapp.services.access import actor_of, answer_for, round_for
 from webapp.services.diff import word_diff
 from webapp.views.boundary import REFUSED, attempt
-from webapp.workflows.review import (STATE_LABELS, NOT_STARTED_LABEL, ReviewAction,
-                                     ReviewState, allowed_actions)
+from webapp.workflows.review import (
+    NOT_STARTED_LABEL,
+    STATE_LABELS,
+    ReviewAction,
+    ReviewState,
+    allowed_actions,
+)
 
 bp = Blueprint("review", __name__, url_prefix="/granskning")
 STAFF = (Role.REVIEWER, Role.ADMIN)
@@ -175,7 +183,7 @@ def _reassign_form(answer: Answer | None = None) -> ReassignForm:
 
 def _render(answer_id: int, form: ReviewForm, reopen_form: ReopenForm | None = None) -> str:
     current = db.session.get(Answer, answer_id)
-    assert current is not None
+    assert current is not None  # noqa: S101 (narrows the type; the view loaded it)
     form.expected_state.data = current.state.value
     form.expected_version.data = str(current.version)
     reopen_form = reopen_form or ReopenForm(formdata=None)

@@ -25,16 +25,15 @@ import io
 import re
 import zipfile
 
-from lxml import etree
-
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
-from docx.oxml.parser import oxml_parser
 from docx.oxml.ns import qn
+from docx.oxml.parser import oxml_parser
 from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from worker.report.data import FocusAreaChapter, ReportData, TextSection, TimelineActivity
 
@@ -369,7 +368,7 @@ def _clear_body(document) -> None:
 # Elements are made with lxml directly (still through python-docx's parser, so they get
 # its element classes): python-docx's OxmlElement and get_or_add_* cost ~10 µs a call.
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_W = "{%s}" % _W_NS
+_W = f"{{{_W_NS}}}"
 _W_NSMAP = {"w": _W_NS}
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _MAKE_ELEMENT = oxml_parser.makeelement
@@ -808,7 +807,7 @@ def build_docx(data: ReportData, template: bytes | None = None) -> bytes:
     props.keywords = ""
     props.comments = ""
     props.revision = 1
-    stamp = dt.datetime(data.date.year, data.date.month, data.date.day, tzinfo=dt.timezone.utc)
+    stamp = dt.datetime(data.date.year, data.date.month, data.date.day, tzinfo=dt.UTC)
     props.created = props.modified = stamp
 
     # Cover.
@@ -925,12 +924,14 @@ def build_docx(data: ReportData, template: bytes | None = None) -> bytes:
         add("Andel besvarade och godkända delmål per organisation", caption_id)
         body.insert(_data_table(
             RATES_HEADERS,
-            [[_one_line(r.organisation), str(int(r.answered_percent or 0)), str(int(r.approved_percent or 0))]
+            [[_one_line(r.organisation), str(int(r.answered_percent or 0)),
+              str(int(r.approved_percent or 0))]
              for r in data.organisation_rates],
             _widths(text_width, [6, 2.5, 2.5]),
             table_style,
             "Svarsfrekvens per organisation",
-            "Andel av de efterfrågade delmålen som varje organisation har besvarat respektive fått godkända, i procent.",
+            "Andel av de efterfrågade delmålen som varje organisation har besvarat respektive "
+            "fått godkända, i procent.",
             numeric=frozenset({1, 2}),
         ))
 

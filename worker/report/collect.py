@@ -9,13 +9,30 @@ from sqlalchemy.orm import selectinload
 
 from webapp import clock
 from webapp.extensions import db
+from webapp.models import (
+    Activity,
+    ActivityReport,
+    ActivityStatus,
+    Answer,
+    FocusArea,
+    ReportJob,
+    RoundSection,
+    Submission,
+    User,
+)
 from webapp.services import region
-from webapp.models import (Activity, ActivityReport, ActivityStatus, Answer, FocusArea,
-                           ReportJob, RoundSection, Submission, User)
 from webapp.workflows.review import ReviewState
-from worker.report.data import (FocusAreaChapter, OrganisationAnswer, OrganisationRate,
-                                Provenance, ReportData, StatusRow, SubGoalSection, TextSection,
-                                TimelineActivity)
+from worker.report.data import (
+    FocusAreaChapter,
+    OrganisationAnswer,
+    OrganisationRate,
+    Provenance,
+    ReportData,
+    StatusRow,
+    SubGoalSection,
+    TextSection,
+    TimelineActivity,
+)
 
 REPORT_TITLE = "Uppföljning av handlingsplaner"
 
