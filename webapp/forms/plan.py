@@ -6,7 +6,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from webapp.forms.rounds import MultiCheckboxField
 from webapp.models.constraints import (ACTIVITY_AREA_NAME_MAX, DECIDED_BY_MAX, FIRST_YEAR,
-                                       FOCUS_AREA_NAME_MAX, LAST_YEAR, ORGANISATION_NAME_MAX,
+                                       FOCUS_AREA_NAME_MAX, LAST_YEAR,
+                                       MUNICIPALITY_CODE_PATTERN, ORGANISATION_NAME_MAX,
                                        PLAN_NAME_MAX, SUB_GOAL_DESCRIPTION_MAX,
                                        SUB_GOAL_TITLE_MAX, YEAR_MESSAGE, too_long)
 
@@ -102,6 +103,6 @@ class MunicipalityForm(FlaskForm):
 class NewMunicipalityForm(MunicipalityForm):
     code = StringField("Kommunkod (SCB)", validators=[
         DataRequired("Fyll i kommunkoden."),
-        Regexp(r"^[0-9]{4}$", message="Kommunkoden är fyra siffror, till exempel 1880.")],
+        Regexp(f"^{MUNICIPALITY_CODE_PATTERN.pattern}$", message="Kommunkoden är fyra siffror, till exempel 1880.")],
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
     submit = SubmitField("Lägg till kommunen")

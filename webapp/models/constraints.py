@@ -68,6 +68,10 @@ KEY_PATTERN = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{KEY_MAX - 1}}}")
 QUESTION_KEY_PATTERN = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{QUESTION_KEY_MAX - 1}}}")
 
 
+# SCB's municipality codes are four digits (0114 Upplands Väsby … 2584 Kiruna).
+MUNICIPALITY_CODE_PATTERN = re.compile(r"[0-9]{4}")
+
+
 def too_long(max_length: int) -> str:
     return f"Högst {max_length:,} tecken.".replace(",", "\N{NO-BREAK SPACE}")
 

@@ -21,7 +21,8 @@ from webapp.models import (ActionPlan, ActivityArea, FocusArea, Organisation, Or
 # The sizes and years are the plan file's and the forms' too (one rule set): refused here
 # with a Swedish message, not by the database.
 from webapp.models.constraints import (ACTIVITY_AREA_NAME_MAX, DECIDED_BY_MAX,
-                                       FOCUS_AREA_NAME_MAX, KEY_MAX, ORGANISATION_NAME_MAX,
+                                       FOCUS_AREA_NAME_MAX, KEY_MAX,
+                                       MUNICIPALITY_CODE_PATTERN, ORGANISATION_NAME_MAX,
                                        PLAN_NAME_MAX, SUB_GOAL_DESCRIPTION_MAX,
                                        SUB_GOAL_TITLE_MAX, YEAR_MESSAGE, year_ok)
 from webapp.services import ServiceError, audit
@@ -483,7 +484,7 @@ def add_municipality(actor: User, *, name: str, code: str,
     _require_admin(actor)
     name = _organisation_name(name, None, "Ge kommunen ett namn.")
     code = (code or "").strip()
-    if not re.fullmatch(r"[0-9]{4}", code):
+    if not MUNICIPALITY_CODE_PATTERN.fullmatch(code):
         raise FieldError("code", "Kommunkoden är fyra siffror, till exempel 1880.")
     holder = db.session.scalar(select(Organisation).where(Organisation.code == code))
     if holder is not None:

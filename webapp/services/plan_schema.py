@@ -21,7 +21,7 @@ from webapp.models.questionnaire import STATUS_OPTIONS, QuestionType
 from webapp.services import ServiceError
 
 MAX_SHOWN = 20  # a person reads a list of twenty; more says "fix these first"
-CODE_PATTERN = re.compile(r"[0-9]{4}")
+CODE_PATTERN = rules.MUNICIPALITY_CODE_PATTERN
 ANSWERED_BY = ("municipality", "district")
 YEARS = (rules.FIRST_YEAR, rules.LAST_YEAR)
 
