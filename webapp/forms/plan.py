@@ -103,6 +103,7 @@ class MunicipalityForm(FlaskForm):
 class NewMunicipalityForm(MunicipalityForm):
     code = StringField("Kommunkod (SCB)", validators=[
         DataRequired("Fyll i kommunkoden."),
-        Regexp(f"^{MUNICIPALITY_CODE_PATTERN.pattern}$", message="Kommunkoden är fyra siffror, till exempel 1880.")],
+        Regexp(f"^{MUNICIPALITY_CODE_PATTERN.pattern}$",
+               message="Kommunkoden är fyra siffror, till exempel 1880.")],
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
     submit = SubmitField("Lägg till kommunen")

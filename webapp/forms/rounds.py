@@ -17,7 +17,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 class RoundForm(FlaskForm):
     name = StringField("Namn på omgången", validators=[
-        DataRequired("Ge omgången ett namn."), Length(max=ROUND_NAME_MAX, message=too_long(ROUND_NAME_MAX))])
+        DataRequired("Ge omgången ett namn."),
+        Length(max=ROUND_NAME_MAX, message=too_long(ROUND_NAME_MAX))])
     year = IntegerField("År som följs upp", validators=[
         DataRequired("Fyll i ett år."),
         NumberRange(FIRST_YEAR, LAST_YEAR, YEAR_MESSAGE)])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Column, String
 
@@ -20,7 +21,7 @@ from webapp.models.questionnaire import Question, QuestionType
 from webapp.models.rounds import Round
 
 
-def _length(column: Column) -> int:  # type: ignore[type-arg]
+def _length(column: Column[Any]) -> int:
     """The size of a String column: what the database would refuse beyond."""
     assert isinstance(column.type, String) and column.type.length, column
     return column.type.length
