@@ -175,3 +175,8 @@ def test_the_limits_are_the_database_columns(request_context: None) -> None:
     assert rules.QUESTION_LABEL_MAX == Question.__table__.c.label.type.length
     errors = _errors(SubGoalForm, {"title": "x" * (SubGoal.__table__.c.title.type.length + 1)})
     assert errors["title"] == [f"Högst {SubGoal.__table__.c.title.type.length} tecken."]
+
+
+def test_the_designer_says_how_many_options_a_choice_needs(request_context: None) -> None:
+    form = QuestionForm(formdata=None)
+    assert f"minst {rules.MIN_CHOICE_OPTIONS} alternativ" in form.options.description

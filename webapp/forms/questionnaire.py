@@ -8,9 +8,10 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.models import QuestionType
-from webapp.models.constraints import (OPTION_MAX, QUESTION_HELP_MAX, QUESTION_KEY_MAX,
-                                       QUESTION_KEY_PATTERN, QUESTION_LABEL_MAX,
-                                       QUESTION_UNIT_MAX, SHOW_IF_VALUE_MAX, too_long)
+from webapp.models.constraints import (MIN_CHOICE_OPTIONS, OPTION_MAX, QUESTION_HELP_MAX,
+                                       QUESTION_KEY_MAX, QUESTION_KEY_PATTERN,
+                                       QUESTION_LABEL_MAX, QUESTION_UNIT_MAX, SHOW_IF_VALUE_MAX,
+                                       too_long)
 
 
 def _bound(form: FlaskForm, field: StringField) -> None:
@@ -37,7 +38,8 @@ class QuestionForm(FlaskForm):
         Length(max=QUESTION_HELP_MAX, message=too_long(QUESTION_HELP_MAX))])
     required = BooleanField("Frågan måste besvaras innan svaret skickas in")
     # The whole list; the service checks each option against OPTION_MAX.
-    options = TextAreaField("Alternativ (ett per rad)", validators=[
+    options = TextAreaField("Alternativ (ett per rad)", description=(
+        f"Bara för Ett val och Flera val: minst {MIN_CHOICE_OPTIONS} alternativ."), validators=[
         Length(max=25 * OPTION_MAX, message=too_long(25 * OPTION_MAX))])
     unit = StringField("Enhet (för tal)", validators=[
         Length(max=QUESTION_UNIT_MAX, message=too_long(QUESTION_UNIT_MAX))])
