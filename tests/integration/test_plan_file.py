@@ -313,7 +313,7 @@ BROKEN: dict[str, tuple[Callable[[str], tuple[str, int]], str]] = {
     "duplicate name": (_duplicate_name, "Kommunen ”Askersund” finns redan på rad "
                        f"{_line_of(DEFAULT, '{name: Askersund,')}."),
     "missing title": (_missing_title, "Delmålet saknar title."),
-    "bad year": (_bad_year, "period ska vara två årtal mellan 1900 och 2100"),
+    "bad year": (_bad_year, "period ska vara två årtal mellan 1990 och 2100"),
     "syntax error": (_syntax_error, "YAML-syntaxfel"),
     "duplicate sub-goal key": (_duplicate_sub_goal_key, "Delmålet ”d1” finns redan på rad"),
     "unknown focus area": (_unknown_focus_area, "Insatsområdet ”arbetslivet” finns inte"),

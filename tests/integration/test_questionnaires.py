@@ -246,7 +246,7 @@ def test_the_designer_refuses_bad_questions_in_swedish_and_writes_nothing(demo) 
     admin.login("admin@example.se")
     cases = [
         ({"label": "Form", "key": "form", "kind": "single_choice", "options": "Bara ett"},
-         "En flervalsfråga behöver minst två alternativ, ett per rad."),
+         "Frågetypen ”Ett val” behöver minst 2 svarsalternativ. Skriv ett per rad."),
         ({"label": "Antal", "key": "antal", "kind": "number", "min_value": "10",
           "max_value": "1"}, "Den lägsta gränsen är större än den högsta."),
         ({"label": "Dubblett", "key": "status", "kind": "short_text"},

@@ -52,8 +52,9 @@ def test_a_minimal_file_with_a_question() -> None:
     ("- {key: Q1, type: short_text, label: F}", "får bara innehålla små bokstäver"),
     ("- {key: " + "q" * 41 + ", type: short_text, label: F}", "för lång: högst 40 tecken"),
     ("- {key: q1, type: essay, label: F}", "Okänd frågetyp ”essay”"),
-    ("- {key: q1, type: single_choice, label: F}", "behöver options: minst ett"),
-    ("- {key: q1, type: multiple_choice, label: F, options: []}", "behöver options"),
+    ("- {key: q1, type: single_choice, label: F}", "behöver minst 2 svarsalternativ"),
+    ("- {key: q1, type: multiple_choice, label: F, options: []}", "Skriv dem under options"),
+    ("- {key: q1, type: single_choice, label: F, options: [Ja]}", "minst 2 svarsalternativ"),
     ("- {key: q1, type: single_choice, label: F, options: [a, a]}", "”a” står två gånger"),
     ("- {key: q1, type: long_text, label: F, options: [a]}", "options gäller bara"),
     ("- {key: q1, type: long_text, label: F, unit: kr}", "unit gäller bara frågor av typen"),
@@ -108,7 +109,7 @@ def test_per_sub_goal_questions_must_name_a_sub_goal_of_the_file() -> None:
 
 
 @pytest.mark.parametrize("period", ["[2019]", "[2019, 2020, 2021]", "[2022, 2019]",
-                                    "[1899, 2000]", "[2019, 2101]", '["2019", 2022]',
+                                    "[1899, 2000]", "[1989, 2000]", "[2019, 2101]", '["2019", 2022]',
                                     "2019-2022", "[2019.5, 2022]"])
 def test_a_period_is_two_years_in_order(period: str) -> None:
     problems = _problems(_questions("- {key: q1, type: short_text, label: F}").replace(

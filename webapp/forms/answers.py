@@ -14,8 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from webapp.models import ActivityLevel, ActivityStatus
-
-YEAR_MIN, YEAR_MAX = 1990, 2100
+from webapp.models.constraints import FIRST_YEAR, LAST_YEAR
 
 
 class YearField(IntegerField):
@@ -41,9 +40,9 @@ class YearField(IntegerField):
         if re.fullmatch(r"\d{4}\s*[-–]\s*\d{4}", text):
             raise ValueError("Skriv ett år i varje fält: startåret i Startår och slutåret i "
                              "Slutår.")
-        if not re.fullmatch(r"\d{4}", text) or not YEAR_MIN <= int(text) <= YEAR_MAX:
-            raise ValueError(f"Skriv ett år med fyra siffror mellan {YEAR_MIN} och "
-                             f"{YEAR_MAX}, till exempel 2021.")
+        if not re.fullmatch(r"\d{4}", text) or not FIRST_YEAR <= int(text) <= LAST_YEAR:
+            raise ValueError(f"Skriv ett år med fyra siffror mellan {FIRST_YEAR} och "
+                             f"{LAST_YEAR}, till exempel 2021.")
         self.data = int(text)
 
 

@@ -5,21 +5,24 @@ from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from webapp.forms.rounds import MultiCheckboxField
-from webapp.services.plan_admin import (
+from webapp.models.constraints import (
     ACTIVITY_AREA_NAME_MAX,
     DECIDED_BY_MAX,
     FIRST_YEAR,
     FOCUS_AREA_NAME_MAX,
     LAST_YEAR,
+    MUNICIPALITY_CODE_PATTERN,
     ORGANISATION_NAME_MAX,
     PLAN_NAME_MAX,
     SUB_GOAL_DESCRIPTION_MAX,
     SUB_GOAL_TITLE_MAX,
+    YEAR_MESSAGE,
+    too_long,
 )
 
 
 def _max(length: int) -> Length:
-    return Length(max=length, message=f"Högst {length} tecken.")
+    return Length(max=length, message=too_long(length))
 
 
 def _chosen(field: SelectField) -> set[int]:
@@ -29,8 +32,7 @@ def _chosen(field: SelectField) -> set[int]:
 
 def _year(label: str) -> IntegerField:
     return IntegerField(label, validators=[
-        Optional(), NumberRange(FIRST_YEAR, LAST_YEAR,
-                                f"Ange ett år mellan {FIRST_YEAR} och {LAST_YEAR}.")],
+        Optional(), NumberRange(FIRST_YEAR, LAST_YEAR, YEAR_MESSAGE)],
         invalid_value_message="Skriv året med fyra siffror, till exempel 2023.")
 
 
@@ -110,6 +112,7 @@ class MunicipalityForm(FlaskForm):
 class NewMunicipalityForm(MunicipalityForm):
     code = StringField("Kommunkod (SCB)", validators=[
         DataRequired("Fyll i kommunkoden."),
-        Regexp(r"^[0-9]{4}$", message="Kommunkoden är fyra siffror, till exempel 1880.")],
+        Regexp(f"^{MUNICIPALITY_CODE_PATTERN.pattern}$",
+               message="Kommunkoden är fyra siffror, till exempel 1880.")],
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
     submit = SubmitField("Lägg till kommunen")

@@ -14,6 +14,17 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.models import QuestionType
+from webapp.models.constraints import (
+    MIN_CHOICE_OPTIONS,
+    OPTION_MAX,
+    QUESTION_HELP_MAX,
+    QUESTION_KEY_MAX,
+    QUESTION_KEY_PATTERN,
+    QUESTION_LABEL_MAX,
+    QUESTION_UNIT_MAX,
+    SHOW_IF_VALUE_MAX,
+    too_long,
+)
 
 
 def _bound(form: FlaskForm, field: StringField) -> None:
@@ -28,24 +39,28 @@ def _bound(form: FlaskForm, field: StringField) -> None:
 
 class QuestionForm(FlaskForm):
     label = StringField("Frågan", validators=[
-        DataRequired("Skriv frågan."), Length(max=300, message="Högst 300 tecken.")])
+        DataRequired("Skriv frågan."),
+        Length(max=QUESTION_LABEL_MAX, message=too_long(QUESTION_LABEL_MAX))])
     key = StringField("Nyckel", validators=[
         DataRequired("Ge frågan en nyckel."),
-        Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$",
-               message="Nyckeln skrivs med små bokstäver a–z, siffror, - och _ (högst 40 "
-                       "tecken).")])
+        Regexp(f"^{QUESTION_KEY_PATTERN.pattern}$",
+               message="Nyckeln skrivs med små bokstäver a–z, siffror, - och _ (högst "
+                       f"{QUESTION_KEY_MAX} tecken).")])
     kind = SelectField("Typ", choices=[(t.value, t.label) for t in QuestionType])
     help_text = TextAreaField("Hjälptext", validators=[
-        Length(max=2000, message="Högst 2 000 tecken.")])
+        Length(max=QUESTION_HELP_MAX, message=too_long(QUESTION_HELP_MAX))])
     required = BooleanField("Frågan måste besvaras innan svaret skickas in")
-    options = TextAreaField("Alternativ (ett per rad)", validators=[
-        Length(max=5000, message="Högst 5 000 tecken.")])
-    unit = StringField("Enhet (för tal)", validators=[Length(max=40, message="Högst 40 tecken.")])
+    # The whole list; the service checks each option against OPTION_MAX.
+    options = TextAreaField("Alternativ (ett per rad)", description=(
+        f"Bara för Ett val och Flera val: minst {MIN_CHOICE_OPTIONS} alternativ."), validators=[
+        Length(max=25 * OPTION_MAX, message=too_long(25 * OPTION_MAX))])
+    unit = StringField("Enhet (för tal)", validators=[
+        Length(max=QUESTION_UNIT_MAX, message=too_long(QUESTION_UNIT_MAX))])
     min_value = StringField("Lägsta tillåtna tal", validators=[Optional(), _bound])
     max_value = StringField("Högsta tillåtna tal", validators=[Optional(), _bound])
     show_if_key = SelectField("Visa bara när frågan", choices=[("", "Visa alltid")])
     show_if_value = StringField("har svaret", validators=[
-        Length(max=200, message="Högst 200 tecken.")])
+        Length(max=SHOW_IF_VALUE_MAX, message=too_long(SHOW_IF_VALUE_MAX))])
     # The other sub-goals the same question is added to (or, when editing, changed in: those
     # with a question under the same key). Choices are set by the view.
     also = SelectMultipleField("Samma fråga för fler delmål", coerce=int, choices=[],

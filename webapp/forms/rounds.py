@@ -4,6 +4,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, ValidationErro
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.models._types import local_today
+from webapp.models.constraints import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    REMINDER_DAYS_MAX,
+    ROUND_NAME_MAX,
+    YEAR_MESSAGE,
+    too_long,
+)
 from webapp.models.rounds import parse_reminder_days
 
 
@@ -14,16 +22,18 @@ class MultiCheckboxField(SelectMultipleField):
 
 class RoundForm(FlaskForm):
     name = StringField("Namn på omgången", validators=[
-        DataRequired("Ge omgången ett namn."), Length(max=200, message="Högst 200 tecken.")])
+        DataRequired("Ge omgången ett namn."),
+        Length(max=ROUND_NAME_MAX, message=too_long(ROUND_NAME_MAX))])
     year = IntegerField("År som följs upp", validators=[
         DataRequired("Fyll i ett år."),
-        NumberRange(2000, 2100, "Ange ett år mellan 2000 och 2100.")])
+        NumberRange(FIRST_YEAR, LAST_YEAR, YEAR_MESSAGE)])
     opens_on = DateField("Öppnas", validators=[
         DataRequired("Fyll i öppningsdagen som ÅÅÅÅ-MM-DD.")])
     deadline = DateField("Sista svarsdag", validators=[
         DataRequired("Fyll i sista svarsdag som ÅÅÅÅ-MM-DD.")])
     reminder_days = StringField("Påminnelser (dagar före sista svarsdag)", default="14, 3, -1",
-                                validators=[Length(max=100, message="Högst 100 tecken.")])
+                                validators=[Length(max=REMINDER_DAYS_MAX,
+                                                   message=too_long(REMINDER_DAYS_MAX))])
     sub_goals = MultiCheckboxField("Delmål som ska besvaras", coerce=int, validators=[
         DataRequired("Välj minst ett delmål.")])
     organisations = MultiCheckboxField("Organisationer som ska svara", coerce=int, validators=[

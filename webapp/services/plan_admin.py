@@ -25,20 +25,26 @@ from webapp.models import (
     SubGoal,
     User,
 )
+
+# The sizes and years are the plan file's and the forms' too (one rule set): refused here
+# with a Swedish message, not by the database.
+from webapp.models.constraints import (
+    ACTIVITY_AREA_NAME_MAX,
+    DECIDED_BY_MAX,
+    FOCUS_AREA_NAME_MAX,
+    KEY_MAX,
+    MUNICIPALITY_CODE_PATTERN,
+    ORGANISATION_NAME_MAX,
+    PLAN_NAME_MAX,
+    SUB_GOAL_DESCRIPTION_MAX,
+    SUB_GOAL_TITLE_MAX,
+    YEAR_MESSAGE,
+    year_ok,
+)
 from webapp.services import ServiceError, audit
 
 Item = ActionPlan | SubGoal | FocusArea | ActivityArea | Organisation
 
-# Column sizes of the models: refused here with a Swedish message, not by the database.
-PLAN_NAME_MAX = 300
-DECIDED_BY_MAX = 200
-FOCUS_AREA_NAME_MAX = 300
-SUB_GOAL_TITLE_MAX = 400
-SUB_GOAL_DESCRIPTION_MAX = 5000
-ACTIVITY_AREA_NAME_MAX = 300
-ORGANISATION_NAME_MAX = 200
-KEY_MAX = 80
-FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 # The organisation kinds that can answer a plan, in the order the UI lists them.
 ANSWERED_BY_LABELS = {OrganisationKind.MUNICIPALITY.value: "kommuner",
@@ -141,8 +147,8 @@ def _refuse_duplicate(name: str, others: list[Item], *, field: str, what: str,
 
 
 def _year(value: int | None, field: str) -> int | None:
-    if value is not None and not FIRST_YEAR <= value <= LAST_YEAR:
-        raise FieldError(field, f"Ange ett år mellan {FIRST_YEAR} och {LAST_YEAR}.")
+    if value is not None and not year_ok(value):
+        raise FieldError(field, YEAR_MESSAGE)
     return value
 
 
@@ -494,7 +500,7 @@ def add_municipality(actor: User, *, name: str, code: str,
     _require_admin(actor)
     name = _organisation_name(name, None, "Ge kommunen ett namn.")
     code = (code or "").strip()
-    if not re.fullmatch(r"[0-9]{4}", code):
+    if not MUNICIPALITY_CODE_PATTERN.fullmatch(code):
         raise FieldError("code", "Kommunkoden är fyra siffror, till exempel 1880.")
     holder = db.session.scalar(select(Organisation).where(Organisation.code == code))
     if holder is not None:

@@ -32,18 +32,13 @@ from webapp.models import (
     OrganisationKind,
     Question,
     Questionnaire,
+    QuestionType,
     SubGoal,
     User,
 )
+from webapp.models.constraints import QuestionSpec
 from webapp.services import ServiceError, audit, region
-from webapp.services.plan_schema import (
-    ActionPlanSpec,
-    PlanFile,
-    PlanFileError,
-    Problem,
-    QuestionSpec,
-    parse,
-)
+from webapp.services.plan_schema import ActionPlanSpec, PlanFile, PlanFileError, Problem, parse
 
 DEFAULT_DATA_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "region-orebro-lan.yaml"
 
@@ -372,11 +367,10 @@ def _plan_values(spec: ActionPlanSpec, position: int) -> dict[str, Any]:
 
 
 def _question_values(spec: QuestionSpec, position: int) -> dict[str, Any]:
-    return dict(position=position, kind=spec.kind, label=spec.label, help_text=spec.help,
-                required=spec.required, options=list(spec.options), unit=spec.unit,
-                min_value=spec.min, max_value=spec.max,
-                show_if_key=spec.show_if[0] if spec.show_if else None,
-                show_if_value=spec.show_if[1] if spec.show_if else None)
+    return dict(position=position, kind=QuestionType(spec.kind), label=spec.label,
+                help_text=spec.help_text, required=spec.required, options=list(spec.options),
+                unit=spec.unit, min_value=spec.min_value, max_value=spec.max_value,
+                show_if_key=spec.show_if_key, show_if_value=spec.show_if_value)
 
 
 # --- export ----------------------------------------------------------------------------

@@ -15,15 +15,15 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from webapp.models import constraints as rules
+from webapp.models.constraints import KEY_PATTERN, QUESTION_KEY_PATTERN, QuestionSpec
 from webapp.models.questionnaire import STATUS_OPTIONS, QuestionType
 from webapp.services import ServiceError
 
 MAX_SHOWN = 20  # a person reads a list of twenty; more says "fix these first"
-KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
-QUESTION_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-CODE_PATTERN = re.compile(r"[0-9]{4}")
+CODE_PATTERN = rules.MUNICIPALITY_CODE_PATTERN
 ANSWERED_BY = ("municipality", "district")
-YEARS = (1900, 2100)
+YEARS = (rules.FIRST_YEAR, rules.LAST_YEAR)
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -130,20 +130,6 @@ class ActionPlanSpec:
     answered_by: tuple[str, ...] = ANSWERED_BY
     active: bool = True
     sub_goals: tuple[SubGoalSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class QuestionSpec:
-    key: str
-    kind: QuestionType
-    label: str
-    help: str | None = None
-    required: bool = False
-    options: tuple[str, ...] = ()
-    unit: str | None = None
-    min: float | None = None
-    max: float | None = None
-    show_if: tuple[str, str] | None = None  # (question key, answer)
 
 
 @dataclass(frozen=True)
@@ -350,7 +336,7 @@ class _Reader:
         return value
 
     def key(self, node: Node | None, what: str, pattern: re.Pattern[str] = KEY_PATTERN,
-            max_length: int = 80) -> str | None:
+            max_length: int = rules.KEY_MAX) -> str | None:
         value = self.text(node, what, max_length)
         if value is not None and node is not None and not pattern.fullmatch(value):
             self.error(node, f"{what} {_quote(value)} får bara innehålla små bokstäver a–z, "
@@ -429,7 +415,8 @@ class _Reader:
             if fields is None:
                 continue
             key = self.key(fields.get("key"), "Länsdelens key")
-            name = self.text(fields.get("name"), "Länsdelens name", 200)
+            name = self.text(fields.get("name"), "Länsdelens name",
+                             rules.ORGANISATION_NAME_MAX)
             active = self.boolean(fields.get("active"), "active", True)
             self._unique(keys, key, fields.get("key"), "Länsdelen")
             self._unique(names, name, fields.get("name"), "Länsdelsnamnet")
@@ -446,7 +433,8 @@ class _Reader:
             fields = self.mapping(item, "kommunen", ("name", "code", "district"), ("active",))
             if fields is None:
                 continue
-            name = self.text(fields.get("name"), "Kommunens name", 200)
+            name = self.text(fields.get("name"), "Kommunens name",
+                             rules.ORGANISATION_NAME_MAX)
             code = self.code(fields.get("code"))
             district = self.key(fields.get("district"), "Kommunens district")
             active = self.boolean(fields.get("active"), "active", True)
@@ -486,7 +474,8 @@ class _Reader:
             if fields is None:
                 continue
             key = self.key(fields.get("key"), "Insatsområdets key")
-            name = self.text(fields.get("name"), "Insatsområdets name", 300)
+            name = self.text(fields.get("name"), "Insatsområdets name",
+                             rules.FOCUS_AREA_NAME_MAX)
             active = self.boolean(fields.get("active"), "active", True)
             self._unique(keys, key, fields.get("key"), "Insatsområdet")
             self._unique(names, name, fields.get("name"), "Insatsområdesnamnet")
@@ -505,7 +494,8 @@ class _Reader:
             if fields is None:
                 continue
             key = self.key(fields.get("key"), "Aktivitetsområdets key")
-            name = self.text(fields.get("name"), "Aktivitetsområdets name", 300)
+            name = self.text(fields.get("name"), "Aktivitetsområdets name",
+                             rules.ACTIVITY_AREA_NAME_MAX)
             active = self.boolean(fields.get("active"), "active", True)
             self._unique(keys, key, fields.get("key"), "Aktivitetsområdet")
             self._unique(names, name, fields.get("name"), "Aktivitetsområdesnamnet")
@@ -523,9 +513,11 @@ class _Reader:
             if fields is None:
                 continue
             key = self.key(fields.get("key"), "Handlingsplanens key")
-            name = self.text(fields.get("name"), "Handlingsplanens name", 300)
+            name = self.text(fields.get("name"), "Handlingsplanens name",
+                             rules.PLAN_NAME_MAX)
             period = self.period(fields.get("period"))
-            decided_by = self.text(fields.get("decided_by"), "decided_by (beslutad av)", 200,
+            decided_by = self.text(fields.get("decided_by"), "decided_by (beslutad av)",
+                                   rules.DECIDED_BY_MAX,
                                    optional=True)
             answered_by = self.answered_by(fields.get("answered_by"))
             active = self.boolean(fields.get("active"), "active", True)
@@ -588,9 +580,10 @@ class _Reader:
                 continue
             key = self.key(fields.get("key"), "Delmålets key")
             focus_area = self.key(fields.get("focus_area"), "Delmålets focus_area")
-            title = self.text(fields.get("title"), "Delmålets title", 400)
+            title = self.text(fields.get("title"), "Delmålets title",
+                              rules.SUB_GOAL_TITLE_MAX)
             description = self.text(fields.get("description"), "Delmålets description",
-                                    20_000, optional=True)
+                                    rules.SUB_GOAL_DESCRIPTION_MAX, optional=True)
             active = self.boolean(fields.get("active"), "active", True)
             self._unique(keys, key, fields.get("key"), "Delmålet")
             self._unique(titles, title, fields.get("title"), "Delmålsrubriken")
@@ -662,18 +655,21 @@ class _Reader:
                                "show_if"))
         if fields is None:
             return None
-        key = self.key(fields.get("key"), "Frågans key", QUESTION_KEY_PATTERN, 40)
+        key = self.key(fields.get("key"), "Frågans key", QUESTION_KEY_PATTERN,
+                       rules.QUESTION_KEY_MAX)
         show_if = self.show_if(fields.get("show_if"), keys, earlier)
         duplicate = key is not None and key in keys
         self._unique(keys, key, fields.get("key"), "Frågan")
         if duplicate:
             key = None  # the first one with the key stays; show_if refers to it
         kind = self.question_type(fields.get("type"))
-        label = self.text(fields.get("label"), "Frågans label", 300)
-        help_text = self.text(fields.get("help"), "Frågans help", 5_000, optional=True)
+        label = self.text(fields.get("label"), "Frågans label", rules.QUESTION_LABEL_MAX)
+        help_text = self.text(fields.get("help"), "Frågans help", rules.QUESTION_HELP_MAX,
+                              optional=True)
         required = self.boolean(fields.get("required"), "required", False)
         options = self.options(fields.get("options"), kind, node)
-        unit = self.text(fields.get("unit"), "unit (enhet)", 40, optional=True)
+        unit = self.text(fields.get("unit"), "unit (enhet)", rules.QUESTION_UNIT_MAX,
+                         optional=True)
         low = self.number(fields.get("min"), "min")
         high = self.number(fields.get("max"), "max")
         if kind is not None and kind is not QuestionType.NUMBER:
@@ -685,7 +681,7 @@ class _Reader:
         if key is None or kind is None or label is None:
             return None
         return QuestionSpec(key, kind, label, help_text, required, options, unit, low, high,
-                            show_if)
+                            *(show_if or (None, None)))
 
     def question_type(self, node: Node | None) -> QuestionType | None:
         value = self.text(node, "Frågans type", 40)
@@ -708,15 +704,19 @@ class _Reader:
                                  f"multiple_choice, inte {kind.value}.")
             return ()
         values: list[str] = []
+        written = []  # duplicates too, as the designer counts them: "[a, a]" is one error
         for item in self.sequence(node, "options") if node is not None else []:
-            value = self.text(item, "Ett svarsalternativ", 200)
+            value = self.text(item, "Ett svarsalternativ", rules.OPTION_MAX)
+            if value is not None:
+                written.append(value)
             if value is not None and value in values:
                 self.error(item, f"Svarsalternativet {_quote(value)} står två gånger.")
             elif value is not None:
                 values.append(value)
-        if not values:
+        problem = rules.options_problem(kind, written, type_name=kind.value)
+        if problem is not None:
             self.error(node if node is not None else question,
-                       f"En fråga av typen {kind.value} behöver options: minst ett alternativ.")
+                       f"{problem} Skriv dem under options.")
         return tuple(values)
 
     def show_if(self, node: Node | None, keys: dict[str, int],
@@ -726,9 +726,10 @@ class _Reader:
         fields = self.mapping(node, "show_if", ("question", "answer"))
         if fields is None:
             return None
-        key = self.text(fields.get("question"), "show_if.question", 40)
+        key = self.text(fields.get("question"), "show_if.question",
+                        rules.QUESTION_KEY_MAX)
         answer_node = fields.get("answer")
-        answer = self.text(answer_node, "show_if.answer", 200)
+        answer = self.text(answer_node, "show_if.answer", rules.SHOW_IF_VALUE_MAX)
         if key is None:
             return None
         other = earlier.get(key)

@@ -28,11 +28,11 @@ from webapp.models import (
     SubGoal,
     User,
 )
+from webapp.models import constraints as rules
+from webapp.models.constraints import QuestionSpec
 from webapp.services import ServiceError, audit
 
-KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_TEXT = {QuestionType.SHORT_TEXT: 300, QuestionType.LONG_TEXT: 50_000}
-YEAR_MIN, YEAR_MAX = 1990, 2100
 # Field names the answer form uses itself: a question key must not take them.
 RESERVED_KEYS = {"csrf_token", "expected_version", "save", "submit", "action"}
 FROZEN_MESSAGE = ("Formuläret är låst (version {version}) eftersom omgången har öppnats: "
@@ -169,7 +169,7 @@ def _year(raw: str) -> int | None:
     if not re.fullmatch(r"\d{4}", text):
         return None
     year = int(text)
-    return year if YEAR_MIN <= year <= YEAR_MAX else None
+    return year if rules.year_ok(year) else None
 
 
 def format_number(value: Any) -> str:
@@ -235,8 +235,8 @@ def parse(questions: Sequence[Question], form: Any) -> Parsed:
             if raw:
                 year = _year(raw)
                 if year is None:
-                    errors[name] = f"{q.label}: skriv ett årtal mellan {YEAR_MIN} och " \
-                                   f"{YEAR_MAX}, till exempel 2022."
+                    errors[name] = (f"{q.label}: skriv ett årtal mellan {rules.FIRST_YEAR} "
+                                    f"och {rules.LAST_YEAR}, till exempel 2022.")
                 else:
                     values[q.key] = year
         elif q.kind is QuestionType.YEAR_RANGE:
@@ -245,7 +245,8 @@ def parse(questions: Sequence[Question], form: Any) -> Parsed:
             if raw_start or raw_end:
                 start, end = _year(raw_start), _year(raw_end)
                 if (raw_start and start is None) or (raw_end and end is None):
-                    errors[name] = f"{q.label}: skriv årtal mellan {YEAR_MIN} och {YEAR_MAX}."
+                    errors[name] = (f"{q.label}: skriv årtal mellan {rules.FIRST_YEAR} och "
+                                    f"{rules.LAST_YEAR}.")
                 elif start is not None and end is not None and end < start:
                     errors[name] = f"{q.label}: slutåret kan inte ligga före startåret."
                 else:
@@ -372,21 +373,6 @@ def previous_items(previous_questions: Sequence[Question], previous_values: Mapp
 
 # --- The designer -------------------------------------------------------------------------------
 
-@dataclass
-class QuestionSpec:
-    key: str
-    kind: str
-    label: str
-    help_text: str = ""
-    required: bool = False
-    options: Sequence[str] = ()
-    unit: str = ""
-    min_value: float | None = None
-    max_value: float | None = None
-    show_if_key: str = ""
-    show_if_value: str = ""
-
-
 def _require_admin(actor: User) -> None:
     if actor.role is not Role.ADMIN:
         raise ServiceError("Bara administratörer kan ändra frågeformulär.")
@@ -407,25 +393,28 @@ def _check_spec(spec: QuestionSpec, siblings: Sequence[Question],
         kind = QuestionType(spec.kind)
     except ValueError:
         raise ServiceError("Välj en frågetyp i listan.") from None
-    if not KEY_PATTERN.match(spec.key) or spec.key in RESERVED_KEYS:
+    if not rules.QUESTION_KEY_PATTERN.fullmatch(spec.key) or spec.key in RESERVED_KEYS:
         raise ServiceError("Nyckeln skrivs med små bokstäver a–z, siffror, - och _ "
-                           "(högst 40 tecken), till exempel ”resultat”.")
+                           f"(högst {rules.QUESTION_KEY_MAX} tecken), till exempel "
+                           "”resultat”.")
     if any(q.key == spec.key and q is not editing for q in siblings):
         raise ServiceError(f"Det finns redan en fråga med nyckeln ”{spec.key}” för delmålet.")
     if not spec.label.strip():
         raise ServiceError("Skriv frågan.")
-    if len(spec.label) > 300:
-        raise ServiceError("Frågan får vara högst 300 tecken.")
-    options = [o.strip() for o in spec.options if o.strip()]
-    if kind.has_options:
-        if len(options) < 2:
-            raise ServiceError("En flervalsfråga behöver minst två alternativ, ett per rad.")
-        if len(set(options)) != len(options):
-            raise ServiceError("Samma alternativ står två gånger.")
-        if any(len(o) > 200 for o in options):
-            raise ServiceError("Ett alternativ får vara högst 200 tecken.")
-    elif options:
-        raise ServiceError("Bara frågor med ett eller flera val har alternativ.")
+    if len(spec.label.strip()) > rules.QUESTION_LABEL_MAX:
+        raise ServiceError(f"Frågan får vara högst {rules.QUESTION_LABEL_MAX} tecken.")
+    if len((spec.help_text or "").strip()) > rules.QUESTION_HELP_MAX:
+        raise ServiceError(f"Hjälptexten får vara högst {rules.QUESTION_HELP_MAX} tecken.")
+    if len((spec.unit or "").strip()) > rules.QUESTION_UNIT_MAX:
+        raise ServiceError(f"Enheten får vara högst {rules.QUESTION_UNIT_MAX} tecken.")
+    options = _options(spec)
+    problem = rules.options_problem(kind, options)
+    if problem is not None:
+        raise ServiceError(problem + (" Skriv ett per rad." if kind.has_options else ""))
+    if len(set(options)) != len(options):
+        raise ServiceError("Samma alternativ står två gånger.")
+    if any(len(o) > rules.OPTION_MAX for o in options):
+        raise ServiceError(f"Ett alternativ får vara högst {rules.OPTION_MAX} tecken.")
     if kind is not QuestionType.NUMBER and (spec.min_value is not None
                                             or spec.max_value is not None or spec.unit):
         raise ServiceError("Enhet och gränser hör bara till frågor av typen Tal.")
@@ -441,24 +430,29 @@ def _check_spec(spec: QuestionSpec, siblings: Sequence[Question],
         condition = next((q for q in earlier if q.key == spec.show_if_key), None)
         if condition is None:
             raise ServiceError("Villkoret måste gälla en fråga som står före den här.")
-        if not spec.show_if_value.strip():
+        if not (spec.show_if_value or "").strip():
             raise ServiceError("Skriv vilket svar som ska visa frågan.")
         if condition.choices and spec.show_if_value not in condition.choices:
             raise ServiceError("Villkorets svar finns inte bland den frågans alternativ.")
     return kind
 
 
+def _options(spec: QuestionSpec) -> list[str]:
+    """The options as written one per line: trimmed, empty lines left out."""
+    return [o.strip() for o in spec.options if o.strip()]
+
+
 def _apply_spec(question: Question, spec: QuestionSpec, kind: QuestionType) -> None:
     question.key = spec.key
     question.kind = kind
     question.label = spec.label.strip()
-    question.help_text = spec.help_text.strip() or None
+    question.help_text = (spec.help_text or "").strip() or None
     question.required = spec.required
-    question.options = [o.strip() for o in spec.options if o.strip()]
-    question.unit = spec.unit.strip() or None
+    question.options = _options(spec)
+    question.unit = (spec.unit or "").strip() or None
     question.min_value, question.max_value = spec.min_value, spec.max_value
     question.show_if_key = spec.show_if_key or None
-    question.show_if_value = spec.show_if_value.strip() if spec.show_if_key else None
+    question.show_if_value = (spec.show_if_value or "").strip() if spec.show_if_key else None
 
 
 def add_question(actor: User, rnd: Round, sub_goal: SubGoal, spec: QuestionSpec) -> Question:

@@ -10,9 +10,9 @@ from webapp.extensions import db
 from webapp.forms.auth import EmptyForm
 from webapp.forms.questionnaire import CopyQuestionnaireForm, PreviewForm, QuestionForm
 from webapp.models import Question, Role, Round, RoundStatus, SubGoal
+from webapp.models.constraints import QuestionSpec
 from webapp.security import roles_required
 from webapp.services import questionnaires
-from webapp.services.questionnaires import QuestionSpec
 from webapp.views.boundary import REFUSED, attempt
 
 bp = Blueprint("questionnaire", __name__, url_prefix="/admin/omgang/<int:round_id>/formular")
@@ -60,7 +60,7 @@ def _spec(form: QuestionForm) -> QuestionSpec:
         key=(form.key.data or "").strip(), kind=form.kind.data or "",
         label=form.label.data or "", help_text=form.help_text.data or "",
         required=bool(form.required.data),
-        options=(form.options.data or "").replace("\r\n", "\n").split("\n"),
+        options=tuple((form.options.data or "").replace("\r\n", "\n").split("\n")),
         unit=form.unit.data or "", min_value=form.number(form.min_value),
         max_value=form.number(form.max_value), show_if_key=form.show_if_key.data or "",
         show_if_value=form.show_if_value.data or "")
