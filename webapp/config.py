@@ -54,6 +54,9 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none, the headers
+        # are ignored; a client could forge them). The compose proxy is one.
+        self.TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
         self.MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # a report template may carry a logo
         self.REPORT_AUTHOR = os.environ.get("REPORT_AUTHOR", "Område välfärd och folkhälsa")
         # Mail: with no SMTP_HOST (the embedded default) mails are written as .eml files to
