@@ -370,9 +370,16 @@ def test_postgres_restart_under_load_answers_503_naming_the_database_then_recove
     assert all("database" in json.loads(t.split(" ", 1)[1])["failing"] for t in down), down[:2]
     pages_down = [t for s, t in seen if s == 503 and not t.startswith("/readyz")]
     assert pages_down and all("Tillfälligt otillgänglig" in t for t in pages_down), pages_down[:1]
-    assert statuses[-1] == 200
-    # Signed in still: the session survived the restart.
-    assert "Uppföljning 2027" in RUN.admin.get(RUN.round_url).text
+
+    # Recovered: every web container's every gunicorn worker serves again (pool_pre_ping
+    # replaces the dead connections), and the admin is still signed in (sessions live in the
+    # database, which kept them).
+    def recovered() -> bool:
+        return all(RUN.admin.client.get(RUN.round_url).status_code == 200 and
+                   client.get("/readyz").status_code == 200 for _ in range(10))
+
+    wait_for(recovered, 60, "20 requests in a row to succeed after the restart", 1)
+    assert ROUND in RUN.admin.get(RUN.round_url).text
 
 
 def test_with_redis_stopped_pages_are_served_and_queued_work_is_picked_up_after() -> None:
@@ -414,15 +421,19 @@ REQUEUE_NOW = (
 def test_workers_killed_during_a_report_build_the_report_is_built_once() -> None:
     admin = RUN.admin
     for attempt in range(5):
+        workers = container_ids("worker")
         job_url = request_report(admin, RUN.round_url, f"27RS01{attempt:02d}")
         job_id = int(job_url.rstrip("/").rsplit("/", 1)[1])
         status = wait_for(lambda: (s := job_status(admin, job_url))["state"] != "pending" and s,
-                          60, "a worker to claim the report job", 0.02)
+                          60, "a worker to claim the report job", 0.01)
         if status["state"] == "running":
             # SIGKILL, no warm shutdown: whichever worker holds the build dies inside it.
-            docker("kill", *container_ids("worker"))
-            break
-        assert status["state"] == "done", status  # built before the kill could land; again
+            docker("kill", *workers)
+            if job_status(admin, job_url)["state"] == "running":
+                break
+        # This small report was built before the kill landed: fresh workers (whose first
+        # build is slower) and again.
+        compose("up", "-d", "--no-build", "--scale", "web=2", "--scale", "worker=2", timeout=600)
     else:
         pytest.fail("five report builds each finished before the workers could be killed")
     time.sleep(1)
