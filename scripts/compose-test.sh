@@ -44,6 +44,13 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# One run at a time on a machine: a second one would share (and then stop) the first's engine.
+exec 9>/run/lock/uppfoljning-compose-test.lock
+if ! flock -n 9; then
+    log "another make compose-test is running on this machine"
+    exit 1
+fi
+
 WORK="$(mktemp -d /tmp/compose-test.XXXXXX)"
 ENGINE_PID=""
 HAD_DOCKER0=1
@@ -104,6 +111,10 @@ if ! docker info >/dev/null 2>&1; then
     dockerd --storage-driver="$driver" --iptables=false >"$WORK/dockerd.log" 2>&1 &
     ENGINE_PID=$!
     for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    if ! kill -0 "$ENGINE_PID" 2>/dev/null; then
+        ENGINE_PID=""  # it exited: never stop (or clean up after) an engine this run did not start
+        log "the engine did not start:"; tail -n 20 "$WORK/dockerd.log" >&2; exit 1
+    fi
     if ! docker info >/dev/null 2>&1; then
         log "the engine did not start:"; tail -n 20 "$WORK/dockerd.log" >&2; exit 1
     fi
