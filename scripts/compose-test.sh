@@ -55,6 +55,7 @@ WORK="$(mktemp -d /tmp/compose-test.XXXXXX)"
 ENGINE_PID=""
 HAD_DOCKER0=1
 HAD_DATA_ROOT=1
+HAD_DATA_MOUNT=1
 BUILT_IMAGES=()
 COMPOSE_UP=0
 
@@ -83,6 +84,10 @@ cleanup() {
         # docker0 bridge, and (when it had none before) its data directory.
         umount /run/docker/netns/* 2>/dev/null
         [ "$HAD_DOCKER0" = 1 ] || ip link delete docker0 2>/dev/null
+        # overlay2: the engine bind-mounts its data directory on itself and may leave it.
+        if [ "$HAD_DATA_MOUNT" = 0 ] && mountpoint -q /var/lib/docker; then
+            umount /var/lib/docker 2>/dev/null
+        fi
         if [ "$HAD_DATA_ROOT" = 0 ] && [ "$KEEP_IMAGES" != 1 ]; then
             rm -rf /var/lib/docker /run/docker
         fi
@@ -97,6 +102,7 @@ trap 'exit 130' INT TERM
 # --- 2. engine ----------------------------------------------------------------------------------
 HAD_DOCKER0=0; ip link show docker0 >/dev/null 2>&1 && HAD_DOCKER0=1
 HAD_DATA_ROOT=0; [ -d /var/lib/docker ] && HAD_DATA_ROOT=1
+HAD_DATA_MOUNT=0; mountpoint -q /var/lib/docker 2>/dev/null && HAD_DATA_MOUNT=1
 if ! docker info >/dev/null 2>&1; then
     # overlay2 where the kernel lets us mount an overlay (much faster, and shares layers on
     # disk); vfs otherwise, which works everywhere but copies every layer whole.
