@@ -45,7 +45,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # One run at a time on a machine: a second one would share (and then stop) the first's engine.
-exec 9>/run/lock/uppfoljning-compose-test.lock
+LOCK=/run/lock/uppfoljning-compose-test.lock
+exec 9>"$LOCK"
 if ! flock -n 9; then
     log "another make compose-test is running on this machine"
     exit 1
@@ -93,6 +94,7 @@ cleanup() {
         fi
     fi
     rm -rf "$WORK"
+    rm -f "$LOCK"
     log "took $(( $(date +%s) - START )) s in all"
     exit "$status"
 }
