@@ -8,7 +8,11 @@
 #   webapp/services/plan_import.py  -> .../data/region-orebro-lan.yaml
 # A plain `pip install .` would put webapp/ in site-packages, where ../migrations and ../data
 # do not exist; the editable install keeps `import webapp` resolving to /app/webapp.
-FROM python:3.11-slim
+# BASE_IMAGE: any Debian-based image with Python 3.11 as `python` and `pip` on PATH.
+# scripts/compose-test.sh builds on a local stand-in made from Debian's packages (no image
+# registry is reachable there).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

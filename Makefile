@@ -8,6 +8,8 @@
 #   make test-integration  – PostgreSQL, Redis and a real Celery worker
 #   make test-e2e          – Chromium against the product on a database of its own
 #   make test-checks       – bandit, ruff, mypy (workflows), the compose file, import contracts
+#   make compose-test – the production docker-compose.yml built, run, scaled and broken on this
+#                machine (Docker engine and images from Debian's packages), then removed.
 PYTHON ?= python3
 VENV := .venv
 PORT ?= 5000
@@ -17,7 +19,7 @@ export PORT
 export UPPFOLJNING_INSTANCE ?= $(CURDIR)/instance
 export FLASK_APP := webapp
 
-.PHONY: run test test-fast test-integration test-e2e test-checks
+.PHONY: run test test-fast test-integration test-e2e test-checks compose-test
 
 $(VENV)/.installed: pyproject.toml
 	@echo "Första gången: installerar Python-paketen i $(VENV) (några minuter; sker bara en gång)."
@@ -61,3 +63,8 @@ test-e2e: $(VENV)/.installed test-browser
 
 test-checks: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -m checks tests/checks $(PYTEST_ARGS)
+
+# The production stack for real (scripts/compose-test.sh; see docs/operations.md). As root, or
+# with Docker, docker-compose and debootstrap already installed.
+compose-test: $(VENV)/.installed
+	bash scripts/compose-test.sh

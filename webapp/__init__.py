@@ -17,6 +17,13 @@ def create_app(config: Config | None = None) -> Flask:
 
     app = BoundaryFlask(__name__, instance_path=config.INSTANCE_PATH)
     app.request_class = CleanInputRequest
+    if config.TRUSTED_PROXY_HOPS:
+        # Behind the compose proxy: the client's address (rate limits, logs) and the scheme
+        # come from the proxies' X-Forwarded-For/-Proto, trusting exactly that many hops.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = config.TRUSTED_PROXY_HOPS
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.config.from_mapping(config.as_mapping())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

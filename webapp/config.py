@@ -59,6 +59,9 @@ class Config:
         # no reason: the browser still speaks https, so the cookie must stay Secure.
         self.SERVED_OVER_PLAIN_HTTP = _bool("SERVED_OVER_PLAIN_HTTP", False)
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # How many reverse proxies in front set X-Forwarded-For/-Proto (0: none, the headers
+        # are ignored; a client could forge them). The compose proxy is one.
+        self.TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
         # One cap for every request body: a report template may carry a logo, and a contact
         # list to import may be a few MB. Larger bodies get the Swedish 413 page (see
         # docs/security.md, V5 file upload).

@@ -21,7 +21,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
-EXPECTED_SERVICES = {"db", "redis", "mail", "migrate", "web", "worker", "beat"}
+EXPECTED_SERVICES = {"db", "redis", "mail", "migrate", "web", "worker", "beat", "proxy"}
 PROJECT_SERVICES = {"migrate", "web", "worker", "beat"}
 
 # console script -> the distribution in [project].dependencies that provides it
@@ -195,7 +195,7 @@ def test_every_console_script_is_a_dependency(project_services: dict) -> None:
 # --- health checks, restart policies and environment ---------------------------------------------
 
 # Every long-running service comes back by itself; migrate runs once and must not loop.
-LONG_RUNNING = {"db", "redis", "mail", "web", "worker", "beat"}
+LONG_RUNNING = {"db", "redis", "mail", "web", "worker", "beat", "proxy"}
 # Beat answers no probe (see the comment in docker-compose.yml); everything else long-running has one.
 HEALTHCHECKED = LONG_RUNNING - {"beat"}
 
@@ -326,3 +326,56 @@ def test_production_cookies_are_secure_by_default(project_services: dict) -> Non
         assert re.fullmatch(r"\$\{SESSION_COOKIE_SECURE:-(1|true)\}|1|true",
                             str(env.get("SESSION_COOKIE_SECURE", ""))), name
         assert "SERVED_OVER_PLAIN_HTTP" not in env, name
+
+# --- the proxy in front of web, and what `make compose-test` runs ---------------------------------
+
+CADDYFILE = ROOT / "deploy" / "Caddyfile"
+STANDINS_FILE = ROOT / "tests" / "compose" / "docker-compose.standins.yml"
+
+
+def test_web_publishes_no_host_port_so_it_scales_behind_the_proxy(services: dict) -> None:
+    """`--scale web=2` fails on a fixed host port; the proxy is the one way in."""
+    assert "ports" not in services["web"]
+    bind_port = option(argv(services["web"]), "--bind", "-b").rsplit(":", 1)[1]
+    assert [str(p) for p in services["web"].get("expose", [])] == [bind_port]
+    proxy = services["proxy"]
+    assert any(str(p).endswith(":443") for p in proxy["ports"]), proxy["ports"]
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def test_the_proxy_config_is_mounted_and_spreads_over_every_web_container(services: dict) -> None:
+    mounts = services["proxy"]["volumes"]
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in mounts
+    assert (COMPOSE_FILE.parent / "deploy" / "Caddyfile").is_file()
+    assert "/etc/caddy/Caddyfile" in services["proxy"]["command"]
+    text = CADDYFILE.read_text(encoding="utf-8")
+    bind_port = option(argv(services["web"]), "--bind", "-b").rsplit(":", 1)[1]
+    # Every A record of `web` (one per container), re-read, not one address fixed at start.
+    assert re.search(rf"dynamic a web {bind_port}\b", text), text
+
+
+def test_sessions_are_https_only_behind_the_tls_proxy(project_services: dict) -> None:
+    for name, svc in project_services.items():
+        env = svc["environment"]
+        assert str(env.get("SESSION_COOKIE_SECURE")).lower() in ("1", "true"), name
+        assert str(env["PUBLIC_URL"]).split(":-", 1)[-1].startswith("https://"), name
+        assert env.get("TRUSTED_PROXY_HOPS") == "1", name
+
+
+def test_the_compose_test_override_only_swaps_images(services: dict) -> None:
+    """make compose-test runs the production file itself; the override may change nothing
+    but where an image comes from."""
+    with STANDINS_FILE.open(encoding="utf-8") as fh:
+        override = yaml.safe_load(fh)
+    assert set(override) == {"services"}
+    for name, svc in override["services"].items():
+        assert name in services, f"the override names an unknown service {name!r}"
+        assert set(svc) == {"image"}, f"{name}: the override changes {sorted(set(svc) - {'image'})}"
+        assert "build" not in services[name]
+
+
+def test_dockerfile_base_image_is_an_argument_defaulting_to_python_slim() -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", text, re.MULTILINE)
+    froms = re.findall(r"^FROM\s+(\S+)", text, re.MULTILINE)
+    assert froms == ["${BASE_IMAGE}"], froms

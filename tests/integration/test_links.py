@@ -38,7 +38,7 @@ def test_scanner_get_and_head_do_not_sign_in(demo) -> None:
     for method in (scanner.head, scanner.get):
         response = method(f"/lank/{token}")
         assert response.status_code == 200
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "strict-origin"  # no path, no token
         assert response.headers["Cache-Control"] == "no-store"
     assert "Fortsätt" in scanner.get(f"/lank/{token}").text
     assert scanner.get("/svar/").status_code == 302  # still signed out
@@ -143,3 +143,20 @@ def test_new_link_request_is_silent_and_rate_limited(demo) -> None:
 @pytest.mark.parametrize("path", ["/lank/ny"])
 def test_new_link_page_needs_no_sign_in(demo, path: str) -> None:
     assert demo.test_client().get(path).status_code == 200
+
+
+def test_pressing_continue_works_over_https_with_the_referer_a_browser_sends(demo) -> None:
+    """Behind the TLS proxy the request is https, and Flask-WTF then wants a same-origin
+    Referer. A browser sends what the page's Referrer-Policy allows: the origin only."""
+    token = _issue(demo)
+    client = demo.test_client()
+    page = client.get(f"/lank/{token}", base_url="https://localhost")
+    policy = page.headers["Referrer-Policy"]
+    referer = {"no-referrer": None, "strict-origin": "https://localhost/",
+               "origin": "https://localhost/"}.get(policy, f"https://localhost/lank/{token}")
+    assert referer is None or token not in referer
+    headers = {"Referer": referer} if referer else {}
+    response = client.post(f"/lank/{token}", base_url="https://localhost", headers=headers,
+                           data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302, response.text[:500]
+    assert response.headers["Location"].startswith("/svar/omgang/1/organisation/")

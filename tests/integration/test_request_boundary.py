@@ -55,8 +55,17 @@ def probe_app(demo: Flask, broker_queue: tuple[redis.Redis, str],
             return "Formuläret har fel.", 422
         return "Klart."
 
+    def connection_lost():  # type: ignore[no-untyped-def]
+        """The database goes away in the middle of a request: the connection is closed under
+        the session, as a PostgreSQL restart does."""
+        db.session.execute(select(func.count(AuditEvent.id)))
+        db.session.connection().connection.dbapi_connection.close()
+        db.session.execute(select(func.count(AuditEvent.id)))
+        return "Kom hit."
+
     app.add_url_rule("/prov/<outcome>", "probe", public(written_then),
                      methods=["GET", "POST"])
+    app.add_url_rule("/prov-tappad", "lost", public(connection_lost))
     return app
 
 
@@ -116,3 +125,18 @@ def test_a_denied_request_keeps_its_audit_row_but_not_its_work(browser, demo: Fl
         after = db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "access.denied"))
     assert after == before + 1
+
+
+@pytest.mark.committed  # the closed connection must be the app's own, not the test's
+def test_a_database_lost_mid_request_shows_the_calm_page_to_a_signed_in_person(
+        probe_app: Flask) -> None:
+    """Found by the compose test: the error page itself asked the dead database who was
+    signed in, and the person got a bare 500."""
+    from tests.web import Browser
+
+    browser = Browser(probe_app.test_client())
+    browser.login("kumla@example.se")
+    response = browser.client.get("/prov-tappad")
+    assert response.status_code == 503
+    assert "Tillfälligt otillgänglig" in response.get_data(as_text=True)
+    assert browser.client.get("/svar/").status_code == 200  # the pool replaced the connection

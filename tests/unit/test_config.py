@@ -144,3 +144,22 @@ def test_production_refuses_cookies_without_the_secure_flag(monkeypatch) -> None
     monkeypatch.setenv("UPPFOLJNING_ENV", "development")
     monkeypatch.delenv("SERVED_OVER_PLAIN_HTTP")
     Config().check()  # development on http://localhost needs neither
+
+@pytest.mark.parametrize("hops, seen", [("0", "10.0.0.5"), ("1", "203.0.113.7")])
+def test_the_client_address_comes_from_the_proxy_only_when_told_to_trust_it(
+        monkeypatch, hops: str, seen: str) -> None:
+    """Behind the compose proxy every request comes from the proxy's address; rate limits per
+    client need X-Forwarded-For, which nobody may forge when no proxy is in front."""
+    from flask import request
+
+    from webapp import create_app
+    from webapp.security import public
+
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", hops)
+    app = create_app(Config())
+    app.add_url_rule("/vem", "vem", public(lambda: {"addr": request.remote_addr,
+                                                    "scheme": request.scheme}))
+    answer = app.test_client().get("/vem", environ_base={"REMOTE_ADDR": "10.0.0.5"},
+                                   headers={"X-Forwarded-For": "203.0.113.7",
+                                            "X-Forwarded-Proto": "https"}).get_json()
+    assert answer == {"addr": seen, "scheme": "https" if hops == "1" else "http"}

@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import login_manager
@@ -44,27 +44,42 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-        boundary.finish_refused()  # an audited denial is kept; the view's work is not
+        try:
+            boundary.finish_refused()  # an audited denial is kept; the view's work is not
+        except SQLAlchemyError:
+            return _database_down()
         if error.code == 413:
             limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
             return _page(413, f"Det du skickade var för stort: högst {limit} MB får skickas "
                               "på en gång. Gå tillbaka och välj en mindre fil.")
         return _page(error.code or 500)
 
-    @app.errorhandler(OperationalError)
-    def database_down(error: OperationalError):  # type: ignore[no-untyped-def]
-        log.exception("database unavailable")
-        try:
-            boundary.discard()
-        except OperationalError:
-            pass  # the connection is gone; the pool replaces it on the next request
-        # Flask-Login's template context loads the user, which is a query: treat this
-        # request as anonymous so the page can be drawn without the database.
-        g._login_user = login_manager.anonymous_user()
-        return _page(503, database_down=True)
+    # A stopped or restarting database shows up as any of these, depending on when the
+    # connection went: each gets the calm 503 page.
+    for database_error in (OperationalError, InterfaceError, PendingRollbackError):
+        app.register_error_handler(database_error, lambda error: _database_down(logged=True))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):  # type: ignore[no-untyped-def]
         log.exception("unhandled error")
+        try:
+            boundary.discard()
+        except SQLAlchemyError:
+            return _database_down()
+        try:
+            return _page(500)
+        except SQLAlchemyError:  # the page asked who is signed in, and the database is gone
+            return _database_down()
+
+
+def _database_down(*, logged: bool = False) -> tuple[str, int]:
+    if logged:
+        log.exception("database unavailable")
+    try:
         boundary.discard()
-        return _page(500)
+    except SQLAlchemyError:
+        pass  # the connection is gone; the pool replaces it on the next request
+    # Flask-Login's template context loads the user, which is a query: treat this request as
+    # anonymous so the page can be drawn without the database.
+    g._login_user = login_manager.anonymous_user()
+    return _page(503, database_down=True)

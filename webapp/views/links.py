@@ -18,9 +18,12 @@ LINK_ROUND = "link_round_id"
 
 
 def _private(response):  # type: ignore[no-untyped-def]
-    """The token is in this page's address: never cache it, never send it as a Referer."""
+    """The token is in this page's address: never cache it, never send it as a Referer.
+    strict-origin, not no-referrer: the browser still sends the bare origin (no path, no
+    token), which Flask-WTF's CSRF check requires of a POST over https; with no Referer at
+    all, pressing "Fortsätt" behind the TLS proxy was refused (400)."""
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "strict-origin"
     return response
 
 
