@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, abort
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from webapp import create_app
 from webapp.extensions import db
@@ -55,17 +56,25 @@ def probe_app(demo: Flask, broker_queue: tuple[redis.Redis, str],
             return "Formuläret har fel.", 422
         return "Klart."
 
-    def connection_lost():  # type: ignore[no-untyped-def]
+    def connection_lost(then: str):  # type: ignore[no-untyped-def]
         """The database goes away in the middle of a request: the connection is closed under
-        the session, as a PostgreSQL restart does."""
+        the session, as a PostgreSQL restart does; then the request goes on in one of the ways
+        a view can."""
         db.session.execute(select(func.count(AuditEvent.id)))
         db.session.connection().connection.dbapi_connection.close()
-        db.session.execute(select(func.count(AuditEvent.id)))
+        if then == "not-found":
+            abort(404)
+        try:
+            db.session.execute(select(func.count(AuditEvent.id)))
+        except OperationalError:
+            if then == "query":
+                raise
+        db.session.execute(select(func.count(AuditEvent.id)))  # the session must roll back first
         return "Kom hit."
 
     app.add_url_rule("/prov/<outcome>", "probe", public(written_then),
                      methods=["GET", "POST"])
-    app.add_url_rule("/prov-tappad", "lost", public(connection_lost))
+    app.add_url_rule("/prov-tappad/<then>", "lost", public(connection_lost))
     return app
 
 
@@ -128,15 +137,16 @@ def test_a_denied_request_keeps_its_audit_row_but_not_its_work(browser, demo: Fl
 
 
 @pytest.mark.committed  # the closed connection must be the app's own, not the test's
+@pytest.mark.parametrize("then", ["query", "not-found", "caught-and-queried-again"])
 def test_a_database_lost_mid_request_shows_the_calm_page_to_a_signed_in_person(
-        probe_app: Flask) -> None:
+        probe_app: Flask, then: str) -> None:
     """Found by the compose test: the error page itself asked the dead database who was
     signed in, and the person got a bare 500."""
     from tests.web import Browser
 
     browser = Browser(probe_app.test_client())
     browser.login("kumla@example.se")
-    response = browser.client.get("/prov-tappad")
-    assert response.status_code == 503
+    response = browser.client.get(f"/prov-tappad/{then}")
+    assert response.status_code == 503, response.get_data(as_text=True)[:500]
     assert "Tillfälligt otillgänglig" in response.get_data(as_text=True)
     assert browser.client.get("/svar/").status_code == 200  # the pool replaced the connection
