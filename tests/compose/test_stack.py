@@ -20,7 +20,6 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -424,7 +423,8 @@ def test_workers_killed_during_a_report_build_the_report_is_built_once() -> None
         workers = container_ids("worker")
         job_url = request_report(admin, RUN.round_url, f"27RS01{attempt:02d}")
         job_id = int(job_url.rstrip("/").rsplit("/", 1)[1])
-        status = wait_for(lambda: (s := job_status(admin, job_url))["state"] != "pending" and s,
+        status = wait_for(lambda url=job_url: (s := job_status(admin, url))["state"] != "pending"
+                          and s,
                           60, "a worker to claim the report job", 0.01)
         if status["state"] == "running":
             # SIGKILL, no warm shutdown: whichever worker holds the build dies inside it.
