@@ -200,7 +200,7 @@ LONG_RUNNING = {"db", "redis", "mail", "web", "worker", "beat", "proxy"}
 HEALTHCHECKED = LONG_RUNNING - {"beat"}
 
 
-def seconds(value: str) -> float:
+def in_secs(value: str) -> float:
     match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m)", str(value))
     assert match, f"unparseable duration {value!r}"
     number, unit = float(match.group(1)), match.group(2)
@@ -226,7 +226,7 @@ def test_every_long_running_service_but_beat_has_a_healthcheck(services: dict) -
         assert test and (isinstance(test, str) or test[0] in ("CMD", "CMD-SHELL")), name
         for key in ("interval", "timeout"):
             assert key in check, f"{name}: healthcheck without {key}"
-        assert seconds(check["timeout"]) <= seconds(check["interval"]), name
+        assert in_secs(check["timeout"]) <= in_secs(check["interval"]), name
     assert "healthcheck" not in services["beat"]
 
 
@@ -241,13 +241,13 @@ def test_worker_healthcheck_pings_its_own_worker(services: dict) -> None:
     assert option(args, "--destination", "-d") == "celery@$$HOSTNAME"
     assert "-n" not in argv(worker) and "--hostname" not in argv(worker), \
         "the ping names the default node celery@<hostname>"
-    assert seconds(worker["healthcheck"]["timeout"]) > float(option(args, "--timeout", "-t"))
+    assert in_secs(worker["healthcheck"]["timeout"]) > float(option(args, "--timeout", "-t"))
 
 
 def test_a_stopping_worker_may_finish_its_task(services: dict) -> None:
     """docker stops a container with SIGKILL after stop_grace_period (10 s by default); a
     killed send is the one way a mail can go out twice (README, Mail)."""
-    assert seconds(services["worker"].get("stop_grace_period", "10s")) >= 60
+    assert in_secs(services["worker"].get("stop_grace_period", "10s")) >= 60
 
 
 def test_databases_are_checked_with_their_own_tools(services: dict) -> None:
@@ -293,7 +293,7 @@ def test_web_healthcheck_hits_a_route_of_the_app(
 
     timeouts = [float(t) for t in re.findall(r"timeout=(\d+(?:\.\d+)?)", text)]
     assert timeouts and timeouts[0] > TIMEOUT_SECONDS, "the probe must outwait /readyz's checks"
-    assert seconds(web["healthcheck"]["timeout"]) > timeouts[0]
+    assert in_secs(web["healthcheck"]["timeout"]) > timeouts[0]
 
 
 def test_production_refuses_to_start_without_a_secret(project_services: dict) -> None:

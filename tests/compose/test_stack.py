@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.compose, pytest.mark.timeout(900)]
 BASE_URL = os.environ.get("COMPOSE_TEST_BASE_URL", "")
 MAIL_URL = os.environ.get("COMPOSE_TEST_MAIL_URL", "")
 if not BASE_URL or not MAIL_URL:
-    pytest.skip("needs the stack that scripts/compose-test.sh starts (make compose-test)",
+    pytest.skip(reason="needs the stack that scripts/compose-test.sh starts (make compose-test)",
                 allow_module_level=True)
 
 import docx  # noqa: E402
