@@ -271,37 +271,25 @@ def test_a_unit_runs_a_round_from_an_empty_database(unit) -> None:
     assert "Svaret är godkänt." in text_of(response)
 
     # The report builds on the worker and carries the approved answer.
-    admin.get(round_url)
-    report_action = re.search(r'action="(/rapporter/omgang/\d+)"', admin.page.text).group(1)
-    response = admin.submit({"registry_number": "27RS0013"}, action=report_action)
-    assert "Rapporten byggs" in text_of(response)
-    job_url = admin.url
-    deadline = time.monotonic() + 90
-    while True:
-        status = admin.client.get(f"{job_url}/status").get_json()
-        if status["state"] in ("done", "failed") or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
-    assert status["state"] == "done", status
-    download = admin.client.get(status["download_url"])
-    assert download.status_code == 200
-    document = docx.Document(io.BytesIO(download.data))
-    everything = "\n".join(p.text for p in document.paragraphs)
+    everything = _report_text(admin, round_url, registry_number="27RS0013")
     assert ANSWER in everything and "Dnr: 27RS0013" in everything
 
 
-def _report_text(admin: Browser, round_url: str) -> str:
+def _report_text(admin: Browser, round_url: str, registry_number: str = "") -> str:
     """Build the round's report on the worker; everything it prints, footers included."""
     admin.get(round_url)
     report_action = re.search(r'action="(/rapporter/omgang/\d+)"', admin.page.text).group(1)
-    admin.submit({"registry_number": ""}, action=report_action)
+    response = admin.submit({"registry_number": registry_number}, action=report_action)
+    assert "Rapporten byggs" in text_of(response)
     job_url = admin.url
     deadline = time.monotonic() + 90
     while (status := admin.client.get(f"{job_url}/status").get_json())["state"] not in (
             "done", "failed") and time.monotonic() < deadline:
         time.sleep(0.3)
     assert status["state"] == "done", status
-    document = docx.Document(io.BytesIO(admin.client.get(status["download_url"]).data))
+    download = admin.client.get(status["download_url"])
+    assert download.status_code == 200
+    document = docx.Document(io.BytesIO(download.data))
     parts = [p.text for p in document.paragraphs]
     parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     for section in document.sections:
